@@ -1,0 +1,396 @@
+//! Declaring a budget and charging it.
+//!
+//! A [`Budget`] is built once with [`Budget::builder`], which validates the
+//! whole declaration, and then charged with [`Budget::charge`] (one
+//! dimension) or [`Budget::charge_many`] (an atomic checkpoint over several).
+//! Its state is three internal fixed maps: limits (presence means "declared"),
+//! optional warn thresholds, and spent totals. All of it lives inline in the
+//! `Budget` value: cloning it copies a few hundred bytes and allocates
+//! nothing.
+
+use crate::fixed_map::FixedMap;
+use crate::{BuilderError, ChargeError, Dim, Verdict};
+
+/// A validated set of per-dimension limits with running spent totals.
+///
+/// Construct it with [`Budget::builder`]. A common pattern is to build one
+/// template at start-up and [`clone`](Clone::clone) it for every request:
+/// clones are independent and cloning never allocates.
+///
+/// ```
+/// use budgetkernel::{Budget, Dim, Verdict};
+///
+/// let template = Budget::builder()
+///     .limit_with_warn(Dim::Tokens, 1_000, 800)
+///     .limit(Dim::Calls, 3)
+///     .build()
+///     .map_err(|_| "invalid budget")?;
+///
+/// let mut request = template.clone();
+/// assert_eq!(request.charge(Dim::Tokens, 900), Ok(Verdict::Warn(Dim::Tokens)));
+/// assert_eq!(request.remaining(Dim::Tokens), Some(100));
+/// assert_eq!(template.spent(Dim::Tokens), Some(0));
+/// # Ok::<(), &str>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Budget {
+    /// Declared limits. Presence here is what "declared" means.
+    limits: FixedMap,
+    /// Warn thresholds; present only for declared dimensions that have one.
+    warns: FixedMap,
+    /// Spent totals. Present exactly for the declared dimensions (set to `0`
+    /// by `build`, never removed), so the charging path does a single
+    /// lookup per map and no insertion.
+    spent: FixedMap,
+}
+
+/// Collects a declaration for [`Budget`]; [`build`](Self::build) validates it.
+///
+/// The builder methods never fail: problems are recorded and reported by
+/// `build`, so a declaration reads as one fluent chain. After a dimension
+/// has been declared twice, which of its values the builder keeps is
+/// unspecified, because `build` rejects such a declaration in any case.
+///
+/// ```
+/// use budgetkernel::{Budget, BuilderError, Dim};
+///
+/// let duplicate = Budget::builder()
+///     .limit(Dim::Millis, 100)
+///     .limit(Dim::Millis, 200)
+///     .build();
+/// assert_eq!(duplicate.err(), Some(BuilderError::DuplicateDimension(Dim::Millis)));
+/// ```
+#[derive(Debug, Clone)]
+pub struct BudgetBuilder {
+    /// Declared limits.
+    limits: FixedMap,
+    /// Declared warn thresholds.
+    warns: FixedMap,
+    /// First dimension declared more than once, reported by `build`.
+    duplicate: Option<Dim>,
+}
+
+impl BudgetBuilder {
+    /// An empty declaration.
+    const fn new() -> Self {
+        Self {
+            limits: FixedMap::new(),
+            warns: FixedMap::new(),
+            duplicate: None,
+        }
+    }
+
+    /// Records `dim` as declared, remembering the first repeated dimension.
+    fn declare(&mut self, dim: Dim, limit: u64) {
+        if self.duplicate.is_none() && self.limits.contains(dim) {
+            self.duplicate = Some(dim);
+        }
+        self.limits.insert(dim, limit);
+    }
+
+    /// Declare `dim` with an inclusive `limit` and no warn threshold.
+    ///
+    /// # Semantics
+    ///
+    /// Charges report [`Verdict::Continue`] while the total spent on `dim`
+    /// is at most `limit`, and [`Verdict::Exhausted`] once it is above.
+    /// A zero `limit` or a second declaration of `dim` makes
+    /// [`build`](Self::build) fail.
+    ///
+    /// ```
+    /// use budgetkernel::{Budget, Dim, Verdict};
+    ///
+    /// let mut budget = Budget::builder()
+    ///     .limit(Dim::Calls, 2)
+    ///     .build()
+    ///     .map_err(|_| "invalid budget")?;
+    /// assert_eq!(budget.charge(Dim::Calls, 2), Ok(Verdict::Continue));
+    /// assert_eq!(budget.charge(Dim::Calls, 1), Ok(Verdict::Exhausted(Dim::Calls)));
+    /// # Ok::<(), &str>(())
+    /// ```
+    #[must_use]
+    pub fn limit(mut self, dim: Dim, limit: u64) -> Self {
+        self.declare(dim, limit);
+        self
+    }
+
+    /// Declare `dim` with an inclusive `limit` and a `warn` threshold.
+    ///
+    /// # Semantics
+    ///
+    /// Charges report [`Verdict::Warn`] whenever the total spent on `dim`
+    /// is above `warn` (strictly) and at most `limit`, on every such charge.
+    /// `warn` must be strictly below `limit`, otherwise
+    /// [`build`](Self::build) fails with
+    /// [`BuilderError::WarnNotBelowLimit`]. `warn = 0` is valid and means
+    /// any positive total warns; a zero charge on a fresh budget still
+    /// reports [`Verdict::Continue`].
+    ///
+    /// ```
+    /// use budgetkernel::{Budget, Dim, Verdict};
+    ///
+    /// let mut budget = Budget::builder()
+    ///     .limit_with_warn(Dim::Bytes, 100, 0)
+    ///     .build()
+    ///     .map_err(|_| "invalid budget")?;
+    /// assert_eq!(budget.charge(Dim::Bytes, 0), Ok(Verdict::Continue));
+    /// assert_eq!(budget.charge(Dim::Bytes, 1), Ok(Verdict::Warn(Dim::Bytes)));
+    /// assert_eq!(budget.charge(Dim::Bytes, 0), Ok(Verdict::Warn(Dim::Bytes)));
+    /// # Ok::<(), &str>(())
+    /// ```
+    #[must_use]
+    pub fn limit_with_warn(mut self, dim: Dim, limit: u64, warn: u64) -> Self {
+        self.declare(dim, limit);
+        self.warns.insert(dim, warn);
+        self
+    }
+
+    /// Validate the declaration and produce a [`Budget`] with nothing spent.
+    ///
+    /// # Errors
+    ///
+    /// The first problem found, checked in this fixed order:
+    ///
+    /// 1. [`BuilderError::DuplicateDimension`] for the first dimension that
+    ///    was declared a second time;
+    /// 2. [`BuilderError::NoDimensions`] if nothing was declared;
+    /// 3. for each declared dimension in [`Dim::ALL`] order:
+    ///    [`BuilderError::ZeroLimit`] if its limit is `0`, then
+    ///    [`BuilderError::WarnNotBelowLimit`] if its warn threshold is not
+    ///    strictly below its limit.
+    ///
+    /// ```
+    /// use budgetkernel::{Budget, BuilderError, Dim};
+    ///
+    /// // Custom0 comes after Tokens in `Dim::ALL`, so Tokens is reported.
+    /// let err = Budget::builder()
+    ///     .limit(Dim::Custom0, 0)
+    ///     .limit_with_warn(Dim::Tokens, 10, 10)
+    ///     .build()
+    ///     .err();
+    /// assert_eq!(err, Some(BuilderError::WarnNotBelowLimit(Dim::Tokens)));
+    /// assert_eq!(Budget::builder().build().err(), Some(BuilderError::NoDimensions));
+    /// ```
+    pub fn build(self) -> Result<Budget, BuilderError> {
+        if let Some(dim) = self.duplicate {
+            return Err(BuilderError::DuplicateDimension(dim));
+        }
+        if self.limits.is_empty() {
+            return Err(BuilderError::NoDimensions);
+        }
+        let mut spent = FixedMap::new();
+        for dim in Dim::ALL {
+            let Some(limit) = self.limits.get(dim) else {
+                debug_assert!(!self.warns.contains(dim), "warn without a limit");
+                continue;
+            };
+            if limit == 0 {
+                return Err(BuilderError::ZeroLimit(dim));
+            }
+            if matches!(self.warns.get(dim), Some(warn) if warn >= limit) {
+                return Err(BuilderError::WarnNotBelowLimit(dim));
+            }
+            spent.insert(dim, 0);
+        }
+        Ok(Budget {
+            limits: self.limits,
+            warns: self.warns,
+            spent,
+        })
+    }
+}
+
+impl Budget {
+    /// Start a declaration.
+    ///
+    /// ```
+    /// use budgetkernel::{Budget, Dim};
+    ///
+    /// let budget = Budget::builder()
+    ///     .limit(Dim::Tokens, 4_096)
+    ///     .limit_with_warn(Dim::Millis, 30_000, 25_000)
+    ///     .build();
+    /// assert!(budget.is_ok());
+    /// ```
+    #[must_use]
+    pub const fn builder() -> BudgetBuilder {
+        BudgetBuilder::new()
+    }
+
+    /// Add `amount` to the total of a dimension known to be declared and
+    /// return the verdict; `None` (with nothing changed) if it is not.
+    #[inline]
+    fn apply(&mut self, dim: Dim, amount: u64) -> Option<Verdict> {
+        let limit = self.limits.get(dim)?;
+        let spent = self.spent.get_mut(dim)?;
+        let total = spent.saturating_add(amount);
+        *spent = total;
+        if total > limit {
+            return Some(Verdict::Exhausted(dim));
+        }
+        match self.warns.get(dim) {
+            Some(warn) if total > warn => Some(Verdict::Warn(dim)),
+            _ => Some(Verdict::Continue),
+        }
+    }
+
+    /// Charge `amount` to `dim` and report where the budget stands.
+    ///
+    /// # Semantics
+    ///
+    /// - The total becomes `spent.saturating_add(amount)`: it saturates at
+    ///   `u64::MAX` and never overflows or panics. It is updated even when
+    ///   the charge exhausts the budget, so overruns remain visible through
+    ///   [`spent`](Self::spent).
+    /// - The verdict is [`Verdict::Exhausted`] if the new total is above the
+    ///   limit (limits are inclusive), else [`Verdict::Warn`] if a warn
+    ///   threshold exists and the total is above it, else
+    ///   [`Verdict::Continue`]. It depends only on the current totals: a
+    ///   dimension above its threshold warns on every charge.
+    /// - A zero `amount` changes nothing and polls the current verdict.
+    /// - Constant time; no allocation, clock or I/O.
+    ///
+    /// # Errors
+    ///
+    /// [`ChargeError::UnknownDimension`] if `dim` was not declared; the
+    /// budget is then left unchanged.
+    ///
+    /// ```
+    /// use budgetkernel::{Budget, ChargeError, Dim, Verdict};
+    ///
+    /// let mut budget = Budget::builder()
+    ///     .limit(Dim::Tokens, 100)
+    ///     .build()
+    ///     .map_err(|_| "invalid budget")?;
+    /// assert_eq!(budget.charge(Dim::Tokens, 100), Ok(Verdict::Continue));
+    /// assert_eq!(budget.charge(Dim::Tokens, u64::MAX), Ok(Verdict::Exhausted(Dim::Tokens)));
+    /// assert_eq!(budget.spent(Dim::Tokens), Some(u64::MAX));
+    /// assert_eq!(budget.charge(Dim::Tokens, 0), Ok(Verdict::Exhausted(Dim::Tokens)));
+    /// assert_eq!(budget.charge(Dim::Millis, 1), Err(ChargeError::UnknownDimension(Dim::Millis)));
+    /// # Ok::<(), &str>(())
+    /// ```
+    #[inline]
+    pub fn charge(&mut self, dim: Dim, amount: u64) -> Result<Verdict, ChargeError> {
+        self.apply(dim, amount)
+            .ok_or(ChargeError::UnknownDimension(dim))
+    }
+
+    /// Charge several dimensions as one all-or-nothing checkpoint.
+    ///
+    /// # Semantics
+    ///
+    /// First every dimension in `charges` is checked to be declared. If all
+    /// are, the charges are applied in order, exactly as that sequence of
+    /// [`charge`](Self::charge) calls would, and the verdicts are reduced
+    /// with [`Verdict::worst`] (so the first dimension reaching the worst
+    /// severity is reported). An empty slice returns [`Verdict::Continue`].
+    /// The same dimension may appear several times. Work is linear in
+    /// `charges.len()`; nothing is allocated.
+    ///
+    /// # Errors
+    ///
+    /// [`ChargeError::UnknownDimension`] for the first undeclared dimension
+    /// in `charges`; then **no** charge is applied.
+    ///
+    /// ```
+    /// use budgetkernel::{Budget, ChargeError, Dim, Verdict};
+    ///
+    /// let mut budget = Budget::builder()
+    ///     .limit_with_warn(Dim::Tokens, 1_000, 500)
+    ///     .limit(Dim::Calls, 10)
+    ///     .build()
+    ///     .map_err(|_| "invalid budget")?;
+    ///
+    /// let step = [(Dim::Calls, 1), (Dim::Tokens, 600)];
+    /// assert_eq!(budget.charge_many(&step), Ok(Verdict::Warn(Dim::Tokens)));
+    ///
+    /// // Millis is not declared: nothing is charged, not even Calls.
+    /// let bad = [(Dim::Calls, 1), (Dim::Millis, 5)];
+    /// assert_eq!(budget.charge_many(&bad), Err(ChargeError::UnknownDimension(Dim::Millis)));
+    /// assert_eq!(budget.spent(Dim::Calls), Some(1));
+    /// # Ok::<(), &str>(())
+    /// ```
+    pub fn charge_many(&mut self, charges: &[(Dim, u64)]) -> Result<Verdict, ChargeError> {
+        if let Some(&(dim, _)) = charges.iter().find(|(dim, _)| !self.limits.contains(*dim)) {
+            return Err(ChargeError::UnknownDimension(dim));
+        }
+        let mut verdict = Verdict::Continue;
+        for &(dim, amount) in charges {
+            // Every dimension was validated above and declarations never
+            // change after `build`, so `apply` cannot return `None` here.
+            if let Some(step) = self.apply(dim, amount) {
+                verdict = verdict.worst(step);
+            }
+        }
+        Ok(verdict)
+    }
+
+    /// Headroom left on `dim`: `limit.saturating_sub(spent)`, so `Some(0)`
+    /// once exhausted; `None` if `dim` is not declared.
+    ///
+    /// ```
+    /// use budgetkernel::{Budget, Dim};
+    ///
+    /// let mut budget = Budget::builder()
+    ///     .limit(Dim::Bytes, 10)
+    ///     .build()
+    ///     .map_err(|_| "invalid budget")?;
+    /// assert_eq!(budget.remaining(Dim::Bytes), Some(10));
+    /// let _ = budget.charge(Dim::Bytes, 25);
+    /// assert_eq!(budget.remaining(Dim::Bytes), Some(0));
+    /// assert_eq!(budget.remaining(Dim::Tokens), None);
+    /// # Ok::<(), &str>(())
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn remaining(&self, dim: Dim) -> Option<u64> {
+        let limit = self.limits.get(dim)?;
+        Some(limit.saturating_sub(self.spent.get(dim)?))
+    }
+
+    /// Total charged to `dim` since build or the last [`reset`](Self::reset):
+    /// `Some(0)` for a declared dimension never charged, `None` if `dim` is
+    /// not declared.
+    ///
+    /// ```
+    /// use budgetkernel::{Budget, Dim};
+    ///
+    /// let mut budget = Budget::builder()
+    ///     .limit(Dim::Calls, 5)
+    ///     .build()
+    ///     .map_err(|_| "invalid budget")?;
+    /// assert_eq!(budget.spent(Dim::Calls), Some(0));
+    /// let _ = budget.charge(Dim::Calls, 2);
+    /// assert_eq!(budget.spent(Dim::Calls), Some(2));
+    /// assert_eq!(budget.spent(Dim::Memory), None);
+    /// # Ok::<(), &str>(())
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn spent(&self, dim: Dim) -> Option<u64> {
+        self.spent.get(dim)
+    }
+
+    /// Set every spent total back to zero; limits and warn thresholds stay.
+    ///
+    /// ```
+    /// use budgetkernel::{Budget, Dim, Verdict};
+    ///
+    /// let mut budget = Budget::builder()
+    ///     .limit(Dim::Calls, 1)
+    ///     .build()
+    ///     .map_err(|_| "invalid budget")?;
+    /// assert_eq!(budget.charge(Dim::Calls, 2), Ok(Verdict::Exhausted(Dim::Calls)));
+    /// budget.reset();
+    /// assert_eq!(budget.spent(Dim::Calls), Some(0));
+    /// assert_eq!(budget.charge(Dim::Calls, 1), Ok(Verdict::Continue));
+    /// # Ok::<(), &str>(())
+    /// ```
+    pub fn reset(&mut self) {
+        for dim in Dim::ALL {
+            if let Some(spent) = self.spent.get_mut(dim) {
+                *spent = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! The kernel's only storage primitive: a fixed-capacity map from [`Dim`]
+//! to `u64`.
+//!
+//! A budget keeps three of these (limits, warn thresholds, spent totals).
+//! The key space is closed and tiny, so the map is two parallel arrays of
+//! length [`MAX_DIMS`] indexed by [`Dim::index`]: a presence array and a
+//! value array. Two implementations share this file and one test module:
+//!
+//! - default: values live in `[MaybeUninit<u64>; MAX_DIMS]`, so an empty map
+//!   costs no initialization of the value array. Reading a value needs
+//!   `unsafe`, and this module is the only place in the crate allowed to
+//!   contain it;
+//! - `safe-map` feature: values live in a zero-initialized `[u64; MAX_DIMS]`
+//!   and there is no `unsafe` at all (the crate root then forbids it).
+//!
+//! Both have the same observable behaviour; the tests at the bottom run
+//! against whichever one is compiled, and the verification script runs
+//! them under both features (and the default one under valgrind and
+//! the address sanitizer, since Miri is not available everywhere).
+//!
+//! # Safety model (default variant)
+//!
+//! Every `unsafe` block below names the invariants it relies on:
+//!
+//! 1. **Initialization discipline.** For every index `i`: if `present[i]` is
+//!    `true`, `slots[i]` holds an initialized `u64`; if it is `false`,
+//!    `slots[i]` is never read. A presence bit is set only after (or in the
+//!    same `&mut self` call as) the write that initializes its slot, and a
+//!    slot is never de-initialized while its bit is set. The only unsafe
+//!    operations are `assume_init` (a copy out) and `assume_init_mut` on a slot whose
+//!    presence bit was read as `true` in the same expression.
+//! 2. **Index bounds.** Every index is `Dim::index()`, which is in
+//!    `0..MAX_DIMS` because `Dim` has exactly `MAX_DIMS` variants with
+//!    discriminants `0..=7`. Both arrays have length `MAX_DIMS`. The map
+//!    never takes a raw `usize` from outside, and access goes through the
+//!    checked `get`/`get_mut` of the arrays anyway (which the optimizer
+//!    folds away), so there is no indexing panic path.
+//! 3. **No aliasing.** The map is a plain owned value without interior
+//!    mutability. Reads take `&self`, writes take `&mut self`, and the only
+//!    reference handed out to a slot (`get_mut`) borrows the map mutably for
+//!    its whole lifetime, so the borrow checker rules out a concurrent
+//!    read or write of the same slot.
+//! 4. **No drop hazards.** The value type is `u64`: `Copy`, no destructor.
+//!    Dropping or overwriting a map with uninitialized slots runs no code,
+//!    and copying the map (it is `Copy`) copies slot bytes and presence bits
+//!    together, so invariant 1 holds for the copy. Storing a type with a
+//!    destructor would require redesigning this module.
+//! 5. **Stack-only, fixed footprint.** No heap allocation; the size is fixed
+//!    by `MAX_DIMS`; every operation is `O(1)` except `is_empty` and `Debug`,
+//!    which are `O(MAX_DIMS)`.
+
+// Item-level `pub(crate)` inside a `pub(crate)` module is deliberate defence
+// in depth: if the module were ever made `pub` by mistake, the primitive
+// would still not leak into the public API.
+#![allow(clippy::redundant_pub_crate)]
+
+use core::fmt;
+#[cfg(not(feature = "safe-map"))]
+use core::mem::MaybeUninit;
+
+use crate::dim::{Dim, MAX_DIMS};
+
+/// Fixed-capacity `Dim -> u64` map, `MaybeUninit` storage (default).
+///
+/// See the module documentation for the invariants every method keeps.
+#[cfg(not(feature = "safe-map"))]
+#[derive(Clone, Copy)]
+pub(crate) struct FixedMap {
+    /// Value slots; `slots[i]` is initialized whenever `present[i]` is
+    /// `true` (invariant 1).
+    slots: [MaybeUninit<u64>; MAX_DIMS],
+    /// Presence bits, the sole authority on which slots may be read.
+    present: [bool; MAX_DIMS],
+}
+
+#[cfg(not(feature = "safe-map"))]
+impl FixedMap {
+    /// An empty map: every presence bit `false`, no slot initialized.
+    #[inline]
+    pub(crate) const fn new() -> Self {
+        Self {
+            slots: [MaybeUninit::uninit(); MAX_DIMS],
+            present: [false; MAX_DIMS],
+        }
+    }
+
+    /// The value stored for `dim`, if any.
+    #[inline]
+    pub(crate) fn get(&self, dim: Dim) -> Option<u64> {
+        let idx = dim.index();
+        match (self.present.get(idx), self.slots.get(idx)) {
+            // SAFETY: invariant 1: this arm is reached only when
+            // `present[idx]` is `true`, so `slots[idx]` was initialized by an
+            // earlier `insert` and not de-initialized since. Invariant 2:
+            // `idx` came from `Dim::index()` and both lookups were checked.
+            // Invariant 4: `u64` is `Copy`, so reading it out moves nothing.
+            (Some(true), Some(slot)) => Some(unsafe { slot.assume_init() }),
+            _ => None,
+        }
+    }
+
+    /// A mutable reference to the value stored for `dim`, if any.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, dim: Dim) -> Option<&mut u64> {
+        let idx = dim.index();
+        match (self.present.get(idx), self.slots.get_mut(idx)) {
+            // SAFETY: invariant 1: reached only when `present[idx]` is
+            // `true`, so the slot is initialized. Invariant 3: the returned
+            // reference borrows `self` mutably, so nothing else can read or
+            // write the slot (or clear its bit) while it lives; writes
+            // through it store a valid `u64`, keeping the slot initialized.
+            (Some(true), Some(slot)) => Some(unsafe { slot.assume_init_mut() }),
+            _ => None,
+        }
+    }
+
+    /// Store `value` for `dim`, replacing any previous value.
+    ///
+    /// Safe code: writing a `MaybeUninit` initializes it whatever its prior
+    /// state, and the presence bit is set after the write (invariant 1).
+    #[inline]
+    pub(crate) fn insert(&mut self, dim: Dim, value: u64) {
+        let idx = dim.index();
+        if let (Some(slot), Some(flag)) = (self.slots.get_mut(idx), self.present.get_mut(idx)) {
+            *slot = MaybeUninit::new(value);
+            *flag = true;
+        }
+    }
+}
+
+/// Fixed-capacity `Dim -> u64` map, fully initialized storage (`safe-map`).
+///
+/// Same behaviour as the default variant; absent slots hold `0` but are
+/// never reported.
+#[cfg(feature = "safe-map")]
+#[derive(Clone, Copy)]
+pub(crate) struct FixedMap {
+    /// Value slots; meaningful only where `present` is `true`.
+    slots: [u64; MAX_DIMS],
+    /// Presence bits.
+    present: [bool; MAX_DIMS],
+}
+
+#[cfg(feature = "safe-map")]
+impl FixedMap {
+    /// An empty map: every presence bit `false`, every slot `0`.
+    #[inline]
+    pub(crate) const fn new() -> Self {
+        Self {
+            slots: [0; MAX_DIMS],
+            present: [false; MAX_DIMS],
+        }
+    }
+
+    /// The value stored for `dim`, if any.
+    #[inline]
+    pub(crate) fn get(&self, dim: Dim) -> Option<u64> {
+        let idx = dim.index();
+        match (self.present.get(idx), self.slots.get(idx)) {
+            (Some(true), Some(value)) => Some(*value),
+            _ => None,
+        }
+    }
+
+    /// A mutable reference to the value stored for `dim`, if any.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, dim: Dim) -> Option<&mut u64> {
+        let idx = dim.index();
+        match (self.present.get(idx), self.slots.get_mut(idx)) {
+            (Some(true), Some(value)) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Store `value` for `dim`, replacing any previous value.
+    #[inline]
+    pub(crate) fn insert(&mut self, dim: Dim, value: u64) {
+        let idx = dim.index();
+        if let (Some(slot), Some(flag)) = (self.slots.get_mut(idx), self.present.get_mut(idx)) {
+            *slot = value;
+            *flag = true;
+        }
+    }
+}
+
+// Variant-independent parts: they only read presence bits or go through
+// `get`, so they need no `unsafe` of their own.
+impl FixedMap {
+    /// `true` if a value is stored for `dim`.
+    #[inline]
+    pub(crate) fn contains(&self, dim: Dim) -> bool {
+        matches!(self.present.get(dim.index()), Some(true))
+    }
+
+    /// `true` if no value is stored at all.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.present.contains(&true)
+    }
+}
+
+/// Shows only the stored entries, as `{Dim: value, ..}`; absent slots are
+/// never read.
+impl fmt::Debug for FixedMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                Dim::ALL
+                    .iter()
+                    .filter_map(|&dim| self.get(dim).map(|value| (dim, value))),
+            )
+            .finish()
+    }
+}

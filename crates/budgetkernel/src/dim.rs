@@ -118,3 +118,46 @@ impl Dim {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Dim, MAX_DIMS};
+
+    #[test]
+    fn indices_are_dense_and_in_declaration_order() {
+        assert_eq!(Dim::ALL.len(), MAX_DIMS);
+        for (position, dim) in Dim::ALL.iter().enumerate() {
+            assert_eq!(dim.index(), position);
+            assert_eq!(usize::from(*dim as u8), position);
+        }
+    }
+
+    #[test]
+    fn discriminants_match_upstream_numbering() {
+        assert_eq!(Dim::Tokens as u8, 0);
+        assert_eq!(Dim::Millis as u8, 1);
+        assert_eq!(Dim::Bytes as u8, 2);
+        assert_eq!(Dim::Calls as u8, 3);
+        assert_eq!(Dim::Memory as u8, 4);
+        assert_eq!(Dim::Custom0 as u8, 5);
+        assert_eq!(Dim::Custom1 as u8, 6);
+        assert_eq!(Dim::Custom2 as u8, 7);
+    }
+
+    #[test]
+    fn names_are_the_documented_strings() {
+        let names = Dim::ALL.map(Dim::name);
+        assert_eq!(
+            names,
+            ["tokens", "millis", "bytes", "calls", "memory", "custom0", "custom1", "custom2"]
+        );
+    }
+
+    #[test]
+    fn const_fns_work_in_const_context() {
+        const LAST: usize = Dim::Custom2.index();
+        const NAME: &str = Dim::Millis.name();
+        assert_eq!(LAST, MAX_DIMS - 1);
+        assert_eq!(NAME, "millis");
+    }
+}

@@ -105,3 +105,53 @@ impl std::error::Error for BuilderError {}
 
 #[cfg(feature = "std")]
 impl std::error::Error for ChargeError {}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::string::ToString;
+
+    use super::{BuilderError, ChargeError};
+    use crate::Dim;
+
+    #[test]
+    fn every_message_names_its_dimension() {
+        for dim in Dim::ALL {
+            let quoted = std::format!("'{}'", dim.name());
+            for err in [
+                BuilderError::DuplicateDimension(dim),
+                BuilderError::WarnNotBelowLimit(dim),
+                BuilderError::ZeroLimit(dim),
+            ] {
+                assert!(err.to_string().contains(&quoted), "{err:?}: {err}");
+            }
+            let charge = ChargeError::UnknownDimension(dim);
+            assert!(charge.to_string().contains(&quoted), "{charge:?}: {charge}");
+        }
+    }
+
+    #[test]
+    fn messages_are_distinct() {
+        let messages = [
+            BuilderError::DuplicateDimension(Dim::Tokens).to_string(),
+            BuilderError::WarnNotBelowLimit(Dim::Tokens).to_string(),
+            BuilderError::ZeroLimit(Dim::Tokens).to_string(),
+            BuilderError::NoDimensions.to_string(),
+            ChargeError::UnknownDimension(Dim::Tokens).to_string(),
+        ];
+        for (i, a) in messages.iter().enumerate() {
+            for b in messages.iter().skip(i + 1) {
+                assert_ne!(a, b);
+            }
+        }
+        assert!(!BuilderError::NoDimensions.to_string().is_empty());
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn errors_are_std_errors() {
+        fn takes(_: &dyn std::error::Error) {}
+        takes(&BuilderError::NoDimensions);
+        takes(&ChargeError::UnknownDimension(Dim::Calls));
+    }
+}

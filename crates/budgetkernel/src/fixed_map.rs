@@ -212,3 +212,119 @@ impl fmt::Debug for FixedMap {
             .finish()
     }
 }
+
+// One test module for whichever variant is compiled; the verification
+// script runs it with and without `safe-map`, and the default variant's
+// run also goes under valgrind and the address sanitizer.
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::format;
+
+    use super::FixedMap;
+    use crate::dim::{Dim, MAX_DIMS};
+
+    /// Distinct, non-trivial values per dimension, including both extremes.
+    const VALUES: [u64; MAX_DIMS] = [0, 1, 7, 1 << 32, u64::MAX - 1, u64::MAX, 42, 9_999];
+
+    fn value_for(dim: Dim) -> u64 {
+        VALUES.get(dim.index()).copied().unwrap_or(u64::MAX)
+    }
+
+    #[test]
+    fn new_map_has_no_entries() {
+        let mut map = FixedMap::new();
+        assert!(map.is_empty());
+        for dim in Dim::ALL {
+            assert!(!map.contains(dim));
+            assert_eq!(map.get(dim), None);
+            assert_eq!(map.get_mut(dim), None);
+        }
+        // Looking did not create anything.
+        assert!(map.is_empty());
+    }
+
+    #[test]
+    fn const_new_is_usable_in_const_context() {
+        const EMPTY: FixedMap = FixedMap::new();
+        assert!(EMPTY.is_empty());
+        assert_eq!(EMPTY.get(Dim::Custom2), None);
+    }
+
+    #[test]
+    fn each_dimension_round_trips_alone() {
+        for dim in Dim::ALL {
+            let mut map = FixedMap::new();
+            map.insert(dim, value_for(dim));
+            assert!(!map.is_empty());
+            for other in Dim::ALL {
+                if other == dim {
+                    assert!(map.contains(other));
+                    assert_eq!(map.get(other), Some(value_for(dim)));
+                } else {
+                    assert!(!map.contains(other), "{other:?} leaked from {dim:?}");
+                    assert_eq!(map.get(other), None);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn all_dimensions_hold_distinct_values() {
+        let mut map = FixedMap::new();
+        for dim in Dim::ALL {
+            map.insert(dim, value_for(dim));
+        }
+        for dim in Dim::ALL {
+            assert_eq!(map.get(dim), Some(value_for(dim)));
+        }
+    }
+
+    #[test]
+    fn insert_replaces_previous_value() {
+        let mut map = FixedMap::new();
+        map.insert(Dim::Calls, 5);
+        map.insert(Dim::Calls, u64::MAX);
+        assert_eq!(map.get(Dim::Calls), Some(u64::MAX));
+        map.insert(Dim::Calls, 0);
+        assert_eq!(map.get(Dim::Calls), Some(0));
+        let present = Dim::ALL.iter().filter(|&&dim| map.contains(dim)).count();
+        assert_eq!(present, 1);
+    }
+
+    #[test]
+    fn get_mut_writes_through_only_to_present_slots() {
+        let mut map = FixedMap::new();
+        map.insert(Dim::Bytes, 10);
+        let slot = map.get_mut(Dim::Bytes);
+        assert!(slot.is_some());
+        if let Some(slot) = slot {
+            *slot += 5;
+        }
+        assert_eq!(map.get(Dim::Bytes), Some(15));
+        assert_eq!(map.get_mut(Dim::Tokens), None);
+        assert!(!map.contains(Dim::Tokens));
+    }
+
+    #[test]
+    fn copies_are_independent() {
+        let mut original = FixedMap::new();
+        original.insert(Dim::Memory, 3);
+        let mut copy = original;
+        copy.insert(Dim::Memory, 4);
+        copy.insert(Dim::Custom0, 5);
+        assert_eq!(original.get(Dim::Memory), Some(3));
+        assert_eq!(original.get(Dim::Custom0), None);
+        assert_eq!(copy.get(Dim::Memory), Some(4));
+        assert_eq!(copy.get(Dim::Custom0), Some(5));
+    }
+
+    #[test]
+    fn debug_lists_only_present_entries() {
+        let mut map = FixedMap::new();
+        assert_eq!(format!("{map:?}"), "{}");
+        map.insert(Dim::Custom1, 8);
+        map.insert(Dim::Tokens, 2);
+        assert_eq!(format!("{map:?}"), "{Tokens: 2, Custom1: 8}");
+    }
+}

@@ -115,3 +115,72 @@ impl Verdict {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Verdict;
+    use crate::Dim;
+
+    /// Severity rank written out independently of `worst`.
+    const fn rank(verdict: Verdict) -> u8 {
+        match verdict {
+            Verdict::Continue => 0,
+            Verdict::Warn(_) => 1,
+            Verdict::Exhausted(_) => 2,
+        }
+    }
+
+    fn all_verdicts() -> impl Iterator<Item = Verdict> {
+        core::iter::once(Verdict::Continue)
+            .chain(Dim::ALL.into_iter().map(Verdict::Warn))
+            .chain(Dim::ALL.into_iter().map(Verdict::Exhausted))
+    }
+
+    #[test]
+    fn worst_picks_higher_severity_and_left_on_ties() {
+        for left in all_verdicts() {
+            for right in all_verdicts() {
+                let expected = if rank(right) > rank(left) {
+                    right
+                } else {
+                    left
+                };
+                assert_eq!(left.worst(right), expected, "{left:?}.worst({right:?})");
+            }
+        }
+    }
+
+    #[test]
+    fn worst_is_associative() {
+        for a in all_verdicts() {
+            for b in all_verdicts() {
+                for c in all_verdicts() {
+                    assert_eq!(a.worst(b).worst(c), a.worst(b.worst(c)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn predicates_and_dimension() {
+        assert!(Verdict::Continue.is_continuing());
+        assert!(!Verdict::Continue.is_exhausted());
+        assert_eq!(Verdict::Continue.dimension(), None);
+        for dim in Dim::ALL {
+            assert!(Verdict::Warn(dim).is_continuing());
+            assert!(!Verdict::Warn(dim).is_exhausted());
+            assert_eq!(Verdict::Warn(dim).dimension(), Some(dim));
+            assert!(!Verdict::Exhausted(dim).is_continuing());
+            assert!(Verdict::Exhausted(dim).is_exhausted());
+            assert_eq!(Verdict::Exhausted(dim).dimension(), Some(dim));
+        }
+    }
+
+    #[test]
+    fn const_fns_work_in_const_context() {
+        const W: Verdict = Verdict::Warn(Dim::Bytes).worst(Verdict::Continue);
+        const DIM: Option<Dim> = Verdict::Exhausted(Dim::Bytes).dimension();
+        assert_eq!(W, Verdict::Warn(Dim::Bytes));
+        assert_eq!(DIM, Some(Dim::Bytes));
+    }
+}

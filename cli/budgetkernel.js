@@ -1,0 +1,249 @@
+#!/usr/bin/env node
+// @ts-check
+'use strict';
+
+/**
+ * `budgetkernel replay [FILE|-] [--pretty]`: a thin argv and I/O shell over
+ * ./replay.js (trace logic) and ./pretty.js (the human table). The trace
+ * contract is docs/TRACE_FORMAT.md.
+ */
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const USAGE = `Usage: budgetkernel replay [FILE|-] [--pretty]
+       budgetkernel --help | --version
+
+Replays a budget trace (JSON Lines, one operation per line; see
+docs/TRACE_FORMAT.md) and writes one JSON line per operation.
+FILE defaults to standard input ("-").
+
+Options:
+  --pretty    print a human-readable table instead of JSON Lines
+              (colour on a terminal; set NO_COLOR to turn it off)
+  -h, --help  show this help
+  --version   print the package version
+
+Exit status: 0 every line was valid, 1 at least one line was invalid,
+2 usage error or unreadable input.
+`;
+
+/** Output is written in batches of about this many UTF-16 code units. */
+const FLUSH_AT = 64 * 1024;
+
+class UsageError extends Error {}
+
+/**
+ * @param {string[]} argv arguments after the script name
+ * @returns {{ kind: 'help' } | { kind: 'version' } | { kind: 'replay', file: string, pretty: boolean }}
+ */
+function parseArgs(argv) {
+  if (argv.length === 0) throw new UsageError('missing command');
+  const [command, ...rest] = argv;
+  if (command === '-h' || command === '--help' || command === 'help') return { kind: 'help' };
+  if (command === '--version' || command === '-V') return { kind: 'version' };
+  if (command !== 'replay') throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  let pretty = false;
+  /** @type {string | undefined} */
+  let file;
+  let options = true;
+  for (const arg of rest) {
+    if (options && arg === '--') {
+      options = false;
+    } else if (options && (arg === '-h' || arg === '--help')) {
+      return { kind: 'help' };
+    } else if (options && arg === '--pretty') {
+      pretty = true;
+    } else if (options && arg.startsWith('-') && arg !== '-') {
+      throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
+    } else if (file === undefined) {
+      file = arg;
+    } else {
+      throw new UsageError(`unexpected argument ${JSON.stringify(arg)} (only one FILE)`);
+    }
+  }
+  return { kind: 'replay', file: file ?? '-', pretty };
+}
+
+/**
+ * Opens the input before anything is written, so an unreadable file leaves
+ * stdout empty.
+ * @param {string} file
+ * @returns {NodeJS.ReadableStream}
+ */
+function openInput(file) {
+  if (file === '-') return process.stdin;
+  const fd = fs.openSync(file, 'r');
+  try {
+    if (fs.fstatSync(fd).isDirectory()) {
+      throw Object.assign(new Error(`EISDIR: illegal operation on a directory`), { code: 'EISDIR' });
+    }
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  return fs.createReadStream('', { fd, highWaterMark: 256 * 1024 });
+}
+
+/**
+ * Buffered writer to stdout that waits for 'drain' when the stream asks.
+ */
+class Output {
+  /** @param {NodeJS.WritableStream} stream */
+  constructor(stream) {
+    this.stream = stream;
+    /** @type {string[]} */
+    this.parts = [];
+    this.size = 0;
+  }
+
+  /** @param {string} text */
+  write(text) {
+    this.parts.push(text);
+    this.size += text.length;
+  }
+
+  /** True when enough is buffered to be worth a write. */
+  get full() {
+    return this.size >= FLUSH_AT;
+  }
+
+  /** @returns {Promise<void>} */
+  async flush() {
+    if (this.parts.length === 0) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    if (!this.stream.write(text)) {
+      await new Promise((resolve) => this.stream.once('drain', resolve));
+    }
+  }
+}
+
+/**
+ * @param {string} message
+ */
+function fail(message) {
+  process.stderr.write(`budgetkernel: ${message}\n`);
+  process.exitCode = 2;
+}
+
+/**
+ * @param {string[]} argv
+ * @returns {Promise<void>}
+ */
+async function main(argv) {
+  /** @type {ReturnType<typeof parseArgs>} */
+  let args;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`budgetkernel: ${err.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (args.kind === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (args.kind === 'version') {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
+    process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+
+  /** @type {NodeJS.ReadableStream} */
+  let input;
+  try {
+    input = openInput(args.file);
+  } catch (err) {
+    fail(`cannot read ${args.file}: ${describe(err)}`);
+    return;
+  }
+
+  const { LineSplitter, Replayer, formatOutcome } = require('./replay.js');
+  const out = new Output(process.stdout);
+  process.stdout.on('error', (err) => {
+    // The reader went away (for example `| head`): stop quietly, the output
+    // is incomplete, so the run does not count as a success.
+    if (/** @type {NodeJS.ErrnoException} */ (err).code === 'EPIPE') process.exit(1);
+    throw err;
+  });
+
+  const replayer = new Replayer();
+  const splitter = new LineSplitter();
+  /** @type {(text: string) => void} */
+  let onLine;
+  /** @type {() => void} */
+  let finish = () => {};
+  if (args.pretty) {
+    const { PrettyPrinter } = require('./pretty.js');
+    const printer = new PrettyPrinter({
+      color: colorEnabled(process.stdout),
+      title: args.file === '-' ? 'stdin' : args.file,
+    });
+    out.write(printer.header());
+    onLine = (text) => {
+      const outcome = replayer.line(text);
+      if (outcome !== undefined) out.write(printer.step(outcome, replayer));
+    };
+    finish = () => out.write(printer.summary(replayer));
+  } else {
+    onLine = (text) => {
+      const outcome = replayer.line(text);
+      if (outcome !== undefined) out.write(formatOutcome(outcome) + '\n');
+    };
+  }
+
+  try {
+    for await (const chunk of input) {
+      splitter.push(/** @type {Uint8Array} */ (chunk), onLine);
+      if (out.full) await out.flush();
+    }
+  } catch (err) {
+    await out.flush();
+    fail(`cannot read ${args.file}: ${describe(err)}`);
+    return;
+  }
+  splitter.end(onLine);
+  finish();
+  await out.flush();
+  process.exitCode = replayer.invalid > 0 ? 1 : 0;
+}
+
+/**
+ * @param {unknown} err
+ * @returns {string}
+ */
+function describe(err) {
+  const e = /** @type {NodeJS.ErrnoException} */ (err);
+  switch (e && e.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    default:
+      return e instanceof Error ? e.message : String(err);
+  }
+}
+
+/**
+ * Colour only on a terminal, and never when NO_COLOR is set to a non-empty
+ * value (https://no-color.org).
+ * @param {NodeJS.WriteStream} stream
+ * @returns {boolean}
+ */
+function colorEnabled(stream) {
+  const noColor = process.env.NO_COLOR;
+  if (noColor !== undefined && noColor !== '') return false;
+  return stream.isTTY === true;
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  process.stderr.write(`budgetkernel: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 70;
+});

@@ -1,0 +1,582 @@
+// fast-check generator of replay traces (docs/TRACE_FORMAT.md).
+//
+// A trace is a list of raw text lines. Most lines are valid operations whose
+// values are chosen so that charges hit declared dimensions, cross warn
+// thresholds and limits, and saturate; a minority are the invalid inputs the
+// format lists (bad JSON, wrong types, missing fields, bad amounts, unknown
+// ops and dimensions). The generator knows nothing about the expected output:
+// the cross-check only asks that every replayer writes the same bytes.
+//
+// Invalid UTF-8 cannot live in a JS string, so three private-use characters
+// stand for raw byte sequences and are substituted by `traceBytes`.
+
+import fc from 'fast-check'
+
+export const DIM_NAMES = [
+  'tokens',
+  'millis',
+  'bytes',
+  'calls',
+  'memory',
+  'custom0',
+  'custom1',
+  'custom2',
+] as const
+
+const SAFE_MAX = 2n ** 53n - 1n
+const U64_MAX = 2n ** 64n - 1n
+
+/** Placeholder characters and the raw (invalid UTF-8) bytes they stand for. */
+export const RAW_BYTES: ReadonlyMap<string, Buffer> = new Map([
+  ['\uE000', Buffer.from([0xff])], // never valid in UTF-8
+  ['\uE001', Buffer.from([0xe2, 0x82])], // truncated 3-byte sequence
+  ['\uE002', Buffer.from([0xed, 0xa0, 0x80])], // UTF-8-encoded lone surrogate
+  ['\uE003', Buffer.from([0xc0, 0x80])], // overlong NUL
+])
+
+export interface Trace {
+  /** Physical lines, without their terminators. */
+  readonly lines: readonly string[]
+  /** Line terminator used between lines. */
+  readonly eol: '\n' | '\r\n'
+  /** Whether the last line is followed by a terminator too. */
+  readonly trailingEol: boolean
+  /** Whether the input starts with a byte order mark (U+FEFF). */
+  readonly bom: boolean
+}
+
+/** The exact bytes fed to a replayer on stdin. */
+export function traceBytes(t: Trace): Buffer {
+  let text = (t.bom ? '\uFEFF' : '') + t.lines.join(t.eol)
+  if (t.trailingEol && t.lines.length > 0) text += t.eol
+  const parts: Buffer[] = []
+  let start = 0
+  for (let i = 0; i < text.length; i++) {
+    const raw = RAW_BYTES.get(text[i] as string)
+    if (raw !== undefined) {
+      parts.push(Buffer.from(text.slice(start, i), 'utf8'), raw)
+      start = i + 1
+    }
+  }
+  parts.push(Buffer.from(text.slice(start), 'utf8'))
+  return Buffer.concat(parts)
+}
+
+/** A readable, unambiguous rendering of a trace for failure messages. */
+export function describeTrace(t: Trace): string {
+  const head = `eol=${JSON.stringify(t.eol)} trailingEol=${t.trailingEol} bom=${t.bom} lines=${t.lines.length}`
+  const body = t.lines.map((l, i) => `  ${String(i + 1).padStart(3)} | ${escapeLine(l)}`)
+  return [head, ...body].join('\n')
+}
+
+function escapeLine(l: string): string {
+  let out = ''
+  for (const ch of l) {
+    const raw = RAW_BYTES.get(ch)
+    if (raw !== undefined) {
+      out += `<raw ${raw.toString('hex')}>`
+      continue
+    }
+    const c = ch.codePointAt(0) as number
+    if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0) || c === 0x2028 || c === 0x2029 || c === 0xfeff) {
+      out += `<U+${c.toString(16).toUpperCase().padStart(4, '0')}>`
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      out += `<lone U+${c.toString(16).toUpperCase()}>`
+    } else {
+      out += ch
+    }
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------
+// JSON building blocks. Every generator below yields raw JSON text.
+
+const jsonString = (s: string): string => JSON.stringify(s)
+
+/** A value of any JSON type, for extra fields and wrong-type cases. */
+const anyJson: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('null', 'true', 'false', '0', '-1', '1.5', '""', '"x"', '[]', '{}', '[1,"a"]', '{"op":"reset"}'),
+  fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v) ?? 'null'),
+)
+
+/** An object rendered from ordered [key, rawValue] pairs, with harmless variations. */
+function objectFrom(pairs: fc.Arbitrary<Array<[string, string]>>): fc.Arbitrary<string> {
+  return fc
+    .record({
+      pairs,
+      order: fc.option(fc.array(fc.nat(), { minLength: 8, maxLength: 8 }), { freq: 4, nil: undefined }),
+      extra: fc.option(
+        fc.tuple(fc.constantFrom('extra', 'note', '__proto__', 'constructor', 'limits', 'dim', 'amount', 'charges', 'op'), anyJson),
+        { freq: 8, nil: undefined },
+      ),
+      decoy: fc.option(fc.tuple(fc.nat(), anyJson), { freq: 10, nil: undefined }),
+      spaced: fc.boolean(),
+    })
+    .map(({ pairs: ps, order, extra, decoy, spaced }) => {
+      let entries = ps.slice()
+      if (order !== undefined) {
+        entries = entries
+          .map((e, i) => ({ e, k: order[i % order.length] as number }))
+          .sort((a, b) => a.k - b.k)
+          .map((x) => x.e)
+      }
+      // A decoy is an earlier duplicate of a real key: the last value wins.
+      if (decoy !== undefined && entries.length > 0) {
+        const key = (entries[decoy[0] % entries.length] as [string, string])[0]
+        entries.unshift([key, decoy[1]])
+      }
+      // An extra field. When it shadows a required key it comes first, so the
+      // real value still wins; otherwise it goes last and must be ignored.
+      if (extra !== undefined) {
+        if (entries.some(([k]) => k === extra[0])) entries.unshift(extra)
+        else entries.push(extra)
+      }
+      const sep = spaced ? ', ' : ','
+      const colon = spaced ? ': ' : ':'
+      const body = entries.map(([k, v]) => jsonString(k) + colon + v).join(sep)
+      return spaced ? `{ ${body} }` : `{${body}}`
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Amounts.
+
+const bigintIn = (min: bigint, max: bigint) => fc.bigInt({ min, max })
+
+/** Amount values worth charging: mostly small, sometimes at the edges. */
+const amountValue: fc.Arbitrary<bigint> = fc.oneof(
+  { arbitrary: fc.constantFrom(0n, 1n), weight: 4 },
+  { arbitrary: bigintIn(0n, 20n), weight: 8 },
+  { arbitrary: bigintIn(0n, 5000n), weight: 3 },
+  { arbitrary: fc.constantFrom(SAFE_MAX, SAFE_MAX - 1n, SAFE_MAX + 1n, U64_MAX, U64_MAX - 1n), weight: 2 },
+  { arbitrary: bigintIn(U64_MAX - 100n, U64_MAX), weight: 1 },
+  { arbitrary: bigintIn(0n, U64_MAX), weight: 1 },
+)
+
+/** Renders a valid amount value in one of the spellings the format allows. */
+function renderAmount(v: bigint, form: number): string {
+  if (v > SAFE_MAX || form === 5 || form === 6) return jsonString(v.toString())
+  const s = v.toString()
+  switch (form) {
+    case 7:
+      return `${s}.0`
+    case 8: {
+      if (v === 0n) return '0e5'
+      let m = v
+      let k = 0
+      while (m % 10n === 0n) {
+        m /= 10n
+        k++
+      }
+      return k === 0 ? `${s}e0` : `${m}E+${k}`
+    }
+    case 9:
+      return `${s}0e-1`
+    default:
+      return s
+  }
+}
+
+const validAmountOf = (values: fc.Arbitrary<bigint>): fc.Arbitrary<string> =>
+  fc.tuple(values, fc.integer({ min: 0, max: 9 })).map(([v, f]) => renderAmount(v, f))
+
+/** Amounts the format rejects (or that are not JSON at all). */
+const invalidAmount: fc.Arbitrary<string> = fc.constantFrom(
+  '-1',
+  '-5',
+  '1.5',
+  '0.1',
+  '1e-7',
+  '-0.5',
+  '9007199254740992',
+  '9007199254740993',
+  '9007199254740992.0',
+  '1e20',
+  '18446744073709551615',
+  '"01"',
+  '"00"',
+  '"-1"',
+  '"+1"',
+  '" 1"',
+  '"1 "',
+  '""',
+  '"1.0"',
+  '"1e3"',
+  '"0x10"',
+  '"\uFF11"', // fullwidth digit one
+  '"\u0661"', // Arabic-Indic digit one
+  '"18446744073709551616"',
+  '"36893488147419103232"',
+  '"99999999999999999999999"',
+  'true',
+  'false',
+  'null',
+  '[]',
+  '[1]',
+  '{}',
+  '{"value":1}',
+  '1e400', // not a double: invalid JSON
+  '-1e400',
+  '1'.repeat(400), // not a double: invalid JSON
+  'NaN',
+  'Infinity',
+  '01',
+  '.5',
+  '+1',
+  '0x10',
+)
+
+/** Spellings whose reading the cross-check pins down (all replayers must agree). */
+const edgeAmount: fc.Arbitrary<string> = fc.constantFrom('-0', '-0.0', '1e-400', '1.0000000000000001', '5e-324', '0.0e0')
+
+const amount: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: validAmountOf(amountValue), weight: 40 },
+  { arbitrary: invalidAmount, weight: 3 },
+  { arbitrary: edgeAmount, weight: 1 },
+)
+
+// ---------------------------------------------------------------------------
+// Dimensions.
+
+/** Weighted towards a few dimensions so charges usually hit declared ones. */
+const knownDim: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: fc.constant('tokens'), weight: 5 },
+  { arbitrary: fc.constant('calls'), weight: 3 },
+  { arbitrary: fc.constant('millis'), weight: 2 },
+  { arbitrary: fc.constantFrom(...DIM_NAMES), weight: 2 },
+)
+
+const badDimString: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(
+    'Tokens',
+    'TOKENS',
+    'token',
+    'tokens ',
+    ' tokens',
+    'tokens\u0000',
+    'custom3',
+    'custom',
+    '',
+    'tökens',
+    '\u{1F600}',
+    'a"b',
+    'back\\slash',
+    'tab\there',
+    'line\nfeed',
+    '\u0001\u001f\u007f',
+    '\u2028',
+    '__proto__',
+    'constructor',
+    'toString',
+    'valueOf',
+    'hasOwnProperty',
+    'length',
+    '0',
+    '7',
+  ),
+  fc.string({ maxLength: 6 }),
+  fc.string({ unit: 'binary', maxLength: 4 }),
+)
+
+/** A dimension field: usually a known name (sometimes spelled with escapes). */
+const dim: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: knownDim.map(jsonString), weight: 40 },
+  { arbitrary: knownDim.map((d) => `"\\u00${d.charCodeAt(0).toString(16)}${d.slice(1)}"`), weight: 1 },
+  { arbitrary: badDimString.map(jsonString), weight: 2 },
+  { arbitrary: fc.constant('"tok\uE000ens"'), weight: 1 }, // invalid UTF-8 inside the string
+  { arbitrary: fc.constantFrom('0', '3', 'null', 'true', '[]', '{}', '["tokens"]', '{"dim":"tokens"}'), weight: 1 },
+)
+
+// ---------------------------------------------------------------------------
+// Operations.
+
+const limitPair: fc.Arbitrary<{ limit: bigint; warn: bigint | null | undefined }> = fc.oneof(
+  // valid: warn strictly below limit, or no warn
+  {
+    arbitrary: fc
+      .tuple(bigintIn(0n, 60n), bigintIn(0n, 60n))
+      .map(([a, b]) => (a > b ? { limit: a, warn: b } : { limit: b + 1n, warn: a })),
+    weight: 6,
+  },
+  { arbitrary: bigintIn(1n, 60n).map((limit) => ({ limit, warn: undefined })), weight: 4 },
+  { arbitrary: bigintIn(1n, 5000n).map((limit) => ({ limit, warn: null })), weight: 1 },
+  {
+    arbitrary: fc.constantFrom(
+      { limit: SAFE_MAX, warn: SAFE_MAX - 1n },
+      { limit: U64_MAX, warn: undefined },
+      { limit: U64_MAX, warn: U64_MAX - 1n },
+      { limit: U64_MAX - 1n, warn: 0n },
+      { limit: 1n, warn: 0n },
+    ),
+    weight: 2,
+  },
+  // structurally invalid values: zero limit, warn not below limit
+  {
+    arbitrary: fc.oneof(
+      fc.constant({ limit: 0n, warn: undefined }),
+      bigintIn(0n, 5n).map((w) => ({ limit: 0n, warn: w })),
+      bigintIn(1n, 30n).map((l) => ({ limit: l, warn: l })),
+      fc.tuple(bigintIn(1n, 30n), bigintIn(0n, 30n)).map(([l, d]) => ({ limit: l, warn: l + d })),
+      fc.constant({ limit: U64_MAX, warn: U64_MAX }),
+    ),
+    weight: 2,
+  },
+)
+
+const limitEntry: fc.Arbitrary<string> = fc.oneof(
+  {
+    arbitrary: fc
+      .tuple(dim, limitPair, fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 9 }))
+      .chain(([d, { limit, warn }, lf, wf]) => {
+        const pairs: Array<[string, string]> = [
+          ['dim', d],
+          ['limit', renderAmount(limit, lf)],
+        ]
+        if (warn === null) pairs.push(['warn', 'null'])
+        else if (warn !== undefined) pairs.push(['warn', renderAmount(warn, wf)])
+        return objectFrom(fc.constant(pairs))
+      }),
+    weight: 30,
+  },
+  // an invalid amount in limit or warn
+  {
+    arbitrary: fc
+      .tuple(knownDim, fc.oneof(invalidAmount, edgeAmount), fc.boolean())
+      .map(([d, a, inWarn]) =>
+        inWarn ? `{"dim":"${d}","limit":10,"warn":${a}}` : `{"dim":"${d}","limit":${a}}`,
+      ),
+    weight: 2,
+  },
+  // not an object, or fields missing
+  {
+    arbitrary: fc.constantFrom(
+      '1',
+      'null',
+      '"tokens"',
+      '[]',
+      '["tokens",5]',
+      'true',
+      '{}',
+      '{"dim":"tokens"}',
+      '{"limit":5}',
+      '{"warn":1,"limit":5}',
+      '{"dim":"calls","warn":1}',
+    ),
+    weight: 2,
+  },
+)
+
+const buildLine: fc.Arbitrary<string> = fc.oneof(
+  {
+    arbitrary: objectFrom(
+      fc.array(limitEntry, { minLength: 0, maxLength: 5 }).map((es) => [
+        ['op', '"build"'],
+        ['limits', `[${es.join(',')}]`],
+      ]),
+    ),
+    weight: 20,
+  },
+  // duplicates on purpose
+  {
+    arbitrary: fc
+      .tuple(knownDim, fc.array(knownDim, { maxLength: 3 }), bigintIn(0n, 9n), bigintIn(0n, 9n))
+      .map(([d, others, a, b]) => {
+        const es = [d, ...others, d].map((x, i) => `{"dim":"${x}","limit":${i % 2 === 0 ? a : b}}`)
+        return `{"op":"build","limits":[${es.join(',')}]}`
+      }),
+    weight: 2,
+  },
+  // limits of the wrong type
+  { arbitrary: fc.constantFrom('{}', '"tokens"', 'null', '5', 'true').map((v) => `{"op":"build","limits":${v}}`), weight: 1 },
+)
+
+const chargeLine: fc.Arbitrary<string> = objectFrom(
+  fc.tuple(dim, amount).map(([d, a]) => [
+    ['op', '"charge"'],
+    ['dim', d],
+    ['amount', a],
+  ]),
+)
+
+const chargePair: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: fc.tuple(dim, amount).map(([d, a]) => `[${d},${a}]`), weight: 30 },
+  {
+    arbitrary: fc.constantFrom('[]', '["tokens"]', '["tokens",1,2]', '[1,"tokens"]', '{}', '{"dim":"tokens","amount":1}', '"tokens"', 'null', '5'),
+    weight: 1,
+  },
+)
+
+const chargeManyLine: fc.Arbitrary<string> = fc.oneof(
+  {
+    arbitrary: objectFrom(
+      fc.array(chargePair, { maxLength: 5 }).map((ps) => [
+        ['op', '"chargeMany"'],
+        ['charges', `[${ps.join(',')}]`],
+      ]),
+    ),
+    weight: 20,
+  },
+  { arbitrary: fc.constantFrom('{}', '"x"', 'null', '1', '{"tokens":1}').map((v) => `{"op":"chargeMany","charges":${v}}`), weight: 1 },
+)
+
+const queryLine: fc.Arbitrary<string> = fc
+  .tuple(fc.constantFrom('spent', 'remaining'), dim)
+  .chain(([op, d]) =>
+    objectFrom(
+      fc.constant<Array<[string, string]>>([
+        ['op', jsonString(op)],
+        ['dim', d],
+      ]),
+    ),
+  )
+
+const resetLine: fc.Arbitrary<string> = objectFrom(fc.constant<Array<[string, string]>>([['op', '"reset"']]))
+
+const blankLine: fc.Arbitrary<string> = fc.constantFrom('', ' ', '\t', '\r', '  \t \r')
+
+/** Lines that are not JSON at all, by the format's definition. */
+const notJsonLine: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(
+    '{',
+    '}',
+    '{"op":"reset"',
+    "{'op':'reset'}",
+    '{"op":"reset",}',
+    '{"op":"reset"} x',
+    '{"op":"reset"}{"op":"reset"}',
+    '{op:"reset"}',
+    '// comment',
+    'reset',
+    'NaN',
+    '\u000c{"op":"reset"}', // form feed is not JSON whitespace
+    '\u000b{"op":"reset"}', // vertical tab neither
+    '\u00a0{"op":"reset"}', // nor no-break space
+    '{"op":"re\tset"}', // raw control character inside a string
+    '{"op":"reset","x":"\\x41"}', // bad escape
+    '{"op":"reset","x":"\\u00"}',
+    '{"op":"reset","x":"\\ud800"}', // lone surrogate
+    '{"op":"reset","x":"\\udc00\\ud800"}',
+    '{"\\ud83d":1,"op":"reset"}', // lone surrogate in a key
+    '{"op":"charge","dim":"tokens","amount":1e400}',
+    '{"op":"build","limits":[{"dim":"tokens","limit":-1e999}]}',
+    '\uE000',
+    '{"op":"reset"}\uE000',
+    '{"op":"reset",\uE003"x":1}',
+  ),
+  fc.string({ maxLength: 12 }).filter((s) => !isJsonOrBlank(s)),
+)
+
+function isJsonOrBlank(s: string): boolean {
+  if (/^[ \t\r]*$/.test(s)) return true
+  try {
+    JSON.parse(s)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const notObjectLine: fc.Arbitrary<string> = fc.constantFrom(
+  '[]',
+  '[{"op":"reset"}]',
+  '1',
+  '0',
+  '"reset"',
+  'null',
+  'true',
+  '"{\\"op\\":\\"reset\\"}"',
+  ' 7 ',
+)
+
+const badOpLine: fc.Arbitrary<string> = fc.oneof(
+  fc
+    .constantFrom(
+      'Build',
+      'CHARGE',
+      'charge_many',
+      'chargemany',
+      'charge ',
+      '',
+      'delete',
+      'snapshot',
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'valueOf',
+      'a"b\\c',
+      'ünïcode',
+      '\u0000',
+    )
+    .map((op) => `{"op":${jsonString(op)},"dim":"tokens","amount":1}`),
+  fc.constantFrom('1', 'null', 'true', '[]', '{}', '["reset"]').map((v) => `{"op":${v}}`),
+  fc.string({ maxLength: 8 }).map((op) => `{"op":${jsonString(op)}}`),
+)
+
+const missingFieldLine: fc.Arbitrary<string> = fc.constantFrom(
+  '{}',
+  '{"dim":"tokens","amount":1}',
+  '{"op":"build"}',
+  '{"op":"charge"}',
+  '{"op":"charge","dim":"tokens"}',
+  '{"op":"charge","amount":1}',
+  '{"op":"charge","amount":"x"}',
+  '{"op":"chargeMany"}',
+  '{"op":"spent"}',
+  '{"op":"remaining","amount":1}',
+  '{"op":"charge","dim":"bogus"}',
+  '{"op":"charge","dim":"tokens","Amount":1}',
+)
+
+/** Nesting around the format's depth limit of 64 arrays/objects. */
+const deepLine: fc.Arbitrary<string> = fc
+  .tuple(fc.integer({ min: 60, max: 68 }), fc.boolean(), fc.boolean())
+  .map(([depth, inObject, useObjects]) => {
+    if (!inObject) {
+      return '['.repeat(depth) + ']'.repeat(depth)
+    }
+    // The top-level object is one level; the field value adds depth - 1 more.
+    const inner = depth - 1
+    const open = useObjects ? '{"a":'.repeat(inner - 1) + '{' : '['.repeat(inner)
+    const close = useObjects ? '}'.repeat(inner) : ']'.repeat(inner)
+    return `{"op":"reset","deep":${open}${close}}`
+  })
+
+export const traceLine: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: buildLine, weight: 7 },
+  { arbitrary: chargeLine, weight: 16 },
+  { arbitrary: chargeManyLine, weight: 6 },
+  { arbitrary: queryLine, weight: 7 },
+  { arbitrary: resetLine, weight: 2 },
+  { arbitrary: blankLine, weight: 1 },
+  { arbitrary: notJsonLine, weight: 1 },
+  { arbitrary: notObjectLine, weight: 1 },
+  { arbitrary: badOpLine, weight: 1 },
+  { arbitrary: missingFieldLine, weight: 1 },
+  { arbitrary: deepLine, weight: 1 },
+)
+
+/** Optional surrounding whitespace that JSON allows (and a trailing CR). */
+const paddedLine: fc.Arbitrary<string> = fc
+  .tuple(traceLine, fc.constantFrom('', '', '', '', ' ', '\t'), fc.constantFrom('', '', '', '', ' ', '\r', ' \t'))
+  .map(([l, pre, post]) => pre + l + post)
+
+export interface TraceOptions {
+  readonly maxLines?: number
+}
+
+/** Random traces. Most start with a build so later operations act on a budget. */
+export function traceArbitrary(opts: TraceOptions = {}): fc.Arbitrary<Trace> {
+  const maxLines = opts.maxLines ?? 30
+  return fc.record({
+    lines: fc
+      .tuple(fc.option(buildLine, { freq: 6, nil: undefined }), fc.array(paddedLine, { maxLength: maxLines }))
+      .map(([first, rest]) => (first === undefined ? rest : [first, ...rest])),
+    eol: fc.constantFrom<'\n' | '\r\n'>('\n', '\n', '\n', '\r\n'),
+    trailingEol: fc.boolean(),
+    // A leading U+FEFF is an ordinary character to the format (not JSON
+    // whitespace), so the first line becomes invalid JSON. Rare on purpose.
+    bom: fc.integer({ min: 0, max: 19 }).map((n) => n === 0),
+  })
+}

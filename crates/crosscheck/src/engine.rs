@@ -374,11 +374,7 @@ pub struct UnknownEngine(pub String);
 
 impl fmt::Display for UnknownEngine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown engine {:?} (expected ours or upstream)",
-            self.0
-        )
+        write!(f, "unknown engine {:?} (expected ours or upstream)", self.0)
     }
 }
 
@@ -568,7 +564,10 @@ mod tests {
         };
         assert_eq!(copy.spent(Dim::Millis), Some(u64::MAX));
         assert_eq!(copy.spent(Dim::Custom2), Some(0));
-        assert_eq!(copy.charge(Dim::Custom2, 2), Ok(Verdict::Exhausted(Dim::Custom2)));
+        assert_eq!(
+            copy.charge(Dim::Custom2, 2),
+            Ok(Verdict::Exhausted(Dim::Custom2))
+        );
         original.reset();
         assert_eq!(original.spent(Dim::Custom2), Some(0));
         assert_eq!(copy.spent(Dim::Custom2), Some(2));

@@ -166,8 +166,7 @@ fn dimension(value: &Value, path: &str) -> Result<Dim, String> {
     let Value::String(name) = value else {
         return Err(format!("{path}: expected a string"));
     };
-    dim_from_name(name)
-        .ok_or_else(|| format!("{path}: unknown dimension {}", json_string(name)))
+    dim_from_name(name).ok_or_else(|| format!("{path}: unknown dimension {}", json_string(name)))
 }
 
 /// The amount a JSON number denotes, if it is an integer from 0 to 2^53-1
@@ -200,9 +199,8 @@ fn number_amount(n: &Number) -> Option<u64> {
 /// The amount a canonical decimal string denotes: ASCII digits, no sign, no
 /// leading zero (except `"0"` itself), value at most 2^64-1.
 fn string_amount(s: &str) -> Option<u64> {
-    let canonical = !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_digit())
-        && (s == "0" || !s.starts_with('0'));
+    let canonical =
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     if canonical {
         s.parse::<u64>().ok()
     } else {
@@ -215,7 +213,10 @@ fn amount(value: &Value, path: &str) -> Result<u64, String> {
         Value::Number(n) => number_amount(n)
             .ok_or_else(|| format!("{path}: must be an integer from 0 to {MAX_NUMBER_AMOUNT}")),
         Value::String(s) => string_amount(s).ok_or_else(|| {
-            format!("{path}: must be a decimal string from \"0\" to \"{}\"", u64::MAX)
+            format!(
+                "{path}: must be a decimal string from \"0\" to \"{}\"",
+                u64::MAX
+            )
         }),
         _ => Err(format!("{path}: expected an integer or a decimal string")),
     }
@@ -342,7 +343,10 @@ impl Outcome {
             }
             Self::NoBudget => out.push_str("{\"error\":\"NO_BUDGET\"}"),
             Self::Invalid { line, message } => {
-                let _ = write!(out, "{{\"error\":\"INVALID_INPUT\",\"line\":{line},\"message\":");
+                let _ = write!(
+                    out,
+                    "{{\"error\":\"INVALID_INPUT\",\"line\":{line},\"message\":"
+                );
                 push_json_string(out, message);
                 out.push('}');
             }
@@ -444,3 +448,7 @@ pub fn replay<W: Write>(input: &[u8], kind: EngineKind, out: &mut W) -> io::Resu
     }
     Ok(status)
 }
+
+#[cfg(test)]
+#[path = "trace_tests.rs"]
+mod tests;

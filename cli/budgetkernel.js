@@ -25,7 +25,8 @@ Options:
   --version   print the package version
 
 Exit status: 0 every line was valid, 1 at least one line was invalid,
-2 usage error or unreadable input.
+2 usage error or unreadable input, 70 internal error (for example no
+native binary for this platform).
 `;
 
 /** Output is written in batches of about this many UTF-16 code units. */
@@ -162,7 +163,18 @@ async function main(argv) {
     return;
   }
 
-  const { LineSplitter, Replayer, formatOutcome } = require('./replay.js');
+  /** @type {typeof import('./replay.js')} */
+  let replay;
+  try {
+    replay = require('./replay.js');
+  } catch (err) {
+    // Typically no native binary for this platform: the loader's message says
+    // which one it looked for and how to build from source.
+    process.stderr.write(`budgetkernel: cannot load the native addon: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 70;
+    return;
+  }
+  const { LineSplitter, Replayer, formatOutcome } = replay;
   const out = new Output(process.stdout);
   process.stdout.on('error', (err) => {
     // The reader went away (for example `| head`): stop quietly, the output

@@ -223,7 +223,6 @@ class PrettyPrinter {
     this.color = options.color;
     this.title = options.title;
     this.steps = 0;
-    /** @type {Record<string, number>} */
     this.counts = { continue: 0, warn: 0, exhausted: 0, ok: 0, value: 0, error: 0, invalid: 0 };
     /** @type {number[]} */
     this.invalidLines = [];

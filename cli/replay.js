@@ -55,6 +55,12 @@ const MSG_STRING_RANGE = 'must be a decimal string from "0" to "1844674407370955
 const DIM_SET = new Set(api.DIMS);
 
 const BLANK = /^[ \t\r]*$/;
+/**
+ * Matches a lone surrogate: a string is well-formed UTF-16 exactly when this
+ * does not match (what String.prototype.isWellFormed answers, without
+ * needing the ES2024 typings).
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
 const CANONICAL_DECIMAL = /^(?:0|[1-9][0-9]{0,19})$/;
 
 /**
@@ -149,7 +155,7 @@ function isStrictJson(root) {
         if (!Number.isFinite(value)) return false;
         break;
       case 'string':
-        if (!value.isWellFormed()) return false;
+        if (LONE_SURROGATE.test(value)) return false;
         break;
       case 'object': {
         if (value === null) break;
@@ -162,7 +168,7 @@ function isStrictJson(root) {
         } else {
           const record = /** @type {Record<string, unknown>} */ (value);
           for (const key of Object.keys(record)) {
-            if (!key.isWellFormed()) return false;
+            if (LONE_SURROGATE.test(key)) return false;
             values.push(record[key]);
             depths.push(depth + 1);
           }

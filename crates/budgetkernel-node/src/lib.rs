@@ -1,0 +1,292 @@
+//! # budgetkernel-node
+//!
+//! The Node-API binding of the `budgetkernel` crate, built with napi-rs.
+//! This crate is the only one in the workspace that knows about Node; it
+//! does no accounting of its own. Every verdict, every error and every
+//! spent value comes from the kernel.
+//!
+//! JavaScript does not call these functions directly: the TypeScript facade
+//! (`ts/index.ts`, compiled to the package's `index.js`/`index.d.ts`) wraps
+//! them in the documented `Budget`/`BudgetBuilder` classes. The functions
+//! here form a deliberately flat, number-in/number-out surface, because
+//! that is what crosses the boundary cheapest (`shared/BOUNDARY.md`):
+//!
+//! - a budget is named by a handle (a number, see `table.rs`), not a wrapped object;
+//! - a dimension is its index in `Dim::ALL` (the facade maps names in JS);
+//! - an amount is a JS number (validated as a safe non-negative integer)
+//!   or a bigint (validated as `0..=2^64-1`);
+//! - a verdict comes back as a code in `0..17`; a failure as `-1`, with the
+//!   details available from [`take_error`].
+//!
+//! ## Panics
+//!
+//! No function here can panic on any input: the crate denies `unwrap`,
+//! `expect`, `panic!` and unchecked indexing, like the kernel. As defence
+//! in depth every export is `#[napi(catch_unwind)]` and the workspace
+//! builds with `panic = "unwind"`, so a panic would surface as a JavaScript
+//! exception rather than abort the Node process.
+//!
+//! ## Unsafe
+//!
+//! This crate writes no `unsafe` code (`#![deny(unsafe_code)]` below; the
+//! only `unsafe` it compiles is inside napi-rs and the code its macros
+//! expand to, which the lint cannot see into).
+
+#![deny(unsafe_code)]
+
+mod convert;
+mod error;
+mod table;
+
+use budgetkernel::{Budget, Dim, Verdict, MAX_DIMS};
+use napi::bindgen_prelude::BigInt;
+use napi_derive::napi;
+
+use crate::convert::{amount_from_bigint, amount_from_f64, dim_at, verdict_code};
+use crate::error::{BindingFailure, Code, Failure};
+use crate::table::{with_table, Table};
+
+/// Returned by the number-returning functions when the call failed; the
+/// reason is then available from `takeError()`.
+const FAILED: i32 = -1;
+
+/// Number of dimensions a budget can declare.
+#[napi]
+pub const MAX_DIMENSIONS: u32 = 8;
+const _: () = assert!(MAX_DIMENSIONS as usize == MAX_DIMS);
+
+/// Runs `op` against this thread's table. A failure is recorded for
+/// `takeError()` and `failed` is returned in place of a value.
+fn settle<R: Copy>(failed: R, op: impl FnOnce(&mut Table) -> Result<R, Failure>) -> R {
+    with_table(|table| match op(table) {
+        Ok(value) => value,
+        Err(failure) => {
+            table.record(failure);
+            failed
+        }
+    })
+    .unwrap_or(failed)
+}
+
+fn budget_mut(table: &mut Table, handle: f64) -> Result<&mut Budget, Failure> {
+    table
+        .get_mut(handle)
+        .ok_or(Failure::new(Code::InvalidHandle))
+}
+
+fn dim(index: u32) -> Result<Dim, Failure> {
+    dim_at(index).ok_or(Failure::new(Code::InvalidDimension))
+}
+
+#[allow(
+    clippy::cast_possible_wrap,
+    reason = "verdict codes are below VERDICT_COUNT = 17"
+)]
+const fn code(verdict: Verdict) -> i32 {
+    verdict_code(verdict) as i32
+}
+
+/// The dimension names in kernel index order (`Dim::name()`), read once by
+/// the facade to check that its own table agrees with the kernel.
+#[napi]
+pub fn dim_names() -> Vec<&'static str> {
+    Dim::ALL.iter().map(|dim| dim.name()).collect()
+}
+
+/// Builds a budget from parallel arrays of declarations, in call order:
+/// `dims[i]` is a dimension index, `limits[i]` its limit, and when
+/// `hasWarn[i]` is non-zero, `warns[i]` its warn threshold. The kernel's
+/// builder validates the declaration. Returns the new budget's handle, or
+/// -1 (`takeError()`: a builder error code with its dimension,
+/// `INVALID_DIMENSION` or `LENGTH_MISMATCH` with the entry's position).
+#[napi(catch_unwind)]
+pub fn create(dims: &[u8], limits: &[u64], warns: &[u64], has_warn: &[u8]) -> f64 {
+    settle(-1.0, |table| {
+        let n = dims.len();
+        if limits.len() != n || warns.len() != n || has_warn.len() != n {
+            return Err(Failure::new(Code::LengthMismatch));
+        }
+        let mut builder = Budget::builder();
+        let entries = dims.iter().zip(limits).zip(warns).zip(has_warn);
+        for (i, (((&dim_index, &limit), &warn), &with_warn)) in entries.enumerate() {
+            let dim = dim(u32::from(dim_index)).map_err(|failure| failure.at(i))?;
+            builder = if with_warn == 0 {
+                builder.limit(dim, limit)
+            } else {
+                builder.limit_with_warn(dim, limit, warn)
+            };
+        }
+        let budget = builder.build().map_err(Failure::from)?;
+        table.insert(budget).ok_or(Failure::new(Code::TableFull))
+    })
+}
+
+/// An independent copy of a budget (limits, warn thresholds and spent
+/// counters). Returns the copy's handle, or -1.
+#[napi(js_name = "clone", catch_unwind)]
+pub fn clone_budget(handle: f64) -> f64 {
+    settle(-1.0, |table| {
+        let copy = budget_mut(table, handle)?.clone();
+        table.insert(copy).ok_or(Failure::new(Code::TableFull))
+    })
+}
+
+/// Frees a budget. Called by the facade's `FinalizationRegistry` once the
+/// owning `Budget` object has been garbage collected. Returns whether the
+/// handle named a live budget.
+#[napi(catch_unwind)]
+pub fn release(handle: f64) -> bool {
+    with_table(|table| table.remove(handle)).unwrap_or(false)
+}
+
+/// Number of live budgets on the calling thread (for leak tests).
+#[napi(catch_unwind)]
+pub fn live_budgets() -> u32 {
+    with_table(|table| u32::try_from(table.live()).unwrap_or(u32::MAX)).unwrap_or(0)
+}
+
+/// Charges a number amount. Returns a verdict code (0..17) or -1.
+#[napi(catch_unwind)]
+pub fn charge(handle: f64, dim_index: u32, amount: f64) -> i32 {
+    settle(FAILED, |table| {
+        let budget = budget_mut(table, handle)?;
+        let dim = dim(dim_index)?;
+        let amount = amount_from_f64(amount).ok_or(Failure::new(Code::InvalidAmount))?;
+        Ok(code(budget.charge(dim, amount)?))
+    })
+}
+
+/// Charges a bigint amount. Returns a verdict code (0..17) or -1.
+#[napi(catch_unwind)]
+pub fn charge_big(handle: f64, dim_index: u32, amount: BigInt) -> i32 {
+    settle(FAILED, |table| {
+        let budget = budget_mut(table, handle)?;
+        let dim = dim(dim_index)?;
+        let amount = amount_from_bigint(&amount).ok_or(Failure::new(Code::InvalidAmount))?;
+        Ok(code(budget.charge(dim, amount)?))
+    })
+}
+
+/// Charges the first `len` entries of `dims` (indexes) and `amounts`
+/// (numbers) as one atomic checkpoint: every entry is validated first
+/// (index, amount, then whether its dimension is declared); if any fails,
+/// nothing is applied. Returns the `worst` of the verdicts, or -1.
+#[napi(catch_unwind)]
+pub fn charge_batch(handle: f64, dims: &[u8], amounts: &[f64], len: u32) -> i32 {
+    settle(FAILED, |table| {
+        let budget = budget_mut(table, handle)?;
+        charge_all(budget, dims, amounts, len, amount_from_f64).map(code)
+    })
+}
+
+/// [`charge_batch`] with bigint amounts (a `BigUint64Array`).
+#[napi(catch_unwind)]
+pub fn charge_batch_big(handle: f64, dims: &[u8], amounts: &[u64], len: u32) -> i32 {
+    settle(FAILED, |table| {
+        let budget = budget_mut(table, handle)?;
+        charge_all(budget, dims, amounts, len, Some).map(code)
+    })
+}
+
+/// Validate-all-then-apply over parallel slices. The validation pass
+/// reports boundary errors (bad index, bad amount) for the first bad entry
+/// before the kernel's `UnknownDimension` for the first undeclared one, so
+/// an ill-formed batch is always a range error, whatever it charges.
+fn charge_all<A: Copy>(
+    budget: &mut Budget,
+    dims: &[u8],
+    amounts: &[A],
+    len: u32,
+    amount_of: impl Fn(A) -> Option<u64>,
+) -> Result<Verdict, Failure> {
+    let n = usize::try_from(len).map_err(|_| Failure::new(Code::LengthMismatch))?;
+    let (Some(dims), Some(amounts)) = (dims.get(..n), amounts.get(..n)) else {
+        return Err(Failure::new(Code::LengthMismatch));
+    };
+    let declared = Dim::ALL.map(|dim| budget.spent(dim).is_some());
+    let mut first_undeclared = None;
+    for (i, (&dim_index, &amount)) in dims.iter().zip(amounts).enumerate() {
+        let dim = dim(u32::from(dim_index)).map_err(|failure| failure.at(i))?;
+        if amount_of(amount).is_none() {
+            return Err(Failure::new(Code::InvalidAmount).at(i));
+        }
+        let is_declared = declared.get(dim.index()).copied().unwrap_or(false);
+        if !is_declared && first_undeclared.is_none() {
+            first_undeclared = Some((i, dim));
+        }
+    }
+    if let Some((i, dim)) = first_undeclared {
+        return Err(Failure::new(Code::UnknownDimension).with_dim(dim).at(i));
+    }
+    let mut verdict = Verdict::Continue;
+    for (&dim_index, &amount) in dims.iter().zip(amounts) {
+        // Both were validated above; the `else` arm is unreachable.
+        let (Some(dim), Some(amount)) = (dim_at(u32::from(dim_index)), amount_of(amount)) else {
+            return Err(Failure::new(Code::Internal));
+        };
+        verdict = verdict.worst(budget.charge(dim, amount)?);
+    }
+    Ok(verdict)
+}
+
+/// Amount spent on a dimension: a bigint, or `null` when the dimension is
+/// not declared. Throws only for an invalid handle or dimension index,
+/// which the facade never passes.
+#[napi(catch_unwind)]
+pub fn spent(handle: f64, dim_index: u32) -> napi::Result<Option<BigInt>> {
+    read(handle, dim_index, Budget::spent)
+}
+
+/// Headroom left on a dimension (`limit - spent`, floored at zero): a
+/// bigint, or `null` when the dimension is not declared.
+#[napi(catch_unwind)]
+pub fn remaining(handle: f64, dim_index: u32) -> napi::Result<Option<BigInt>> {
+    read(handle, dim_index, Budget::remaining)
+}
+
+fn read(
+    handle: f64,
+    dim_index: u32,
+    query: fn(&Budget, Dim) -> Option<u64>,
+) -> napi::Result<Option<BigInt>> {
+    let outcome = with_table(|table| {
+        let budget = table.get(handle).ok_or(Code::InvalidHandle)?;
+        let dim = dim_at(dim_index).ok_or(Code::InvalidDimension)?;
+        Ok(query(budget, dim).map(BigInt::from))
+    })
+    .unwrap_or(Err(Code::Internal));
+    outcome.map_err(|code: Code| napi::Error::new(napi::Status::InvalidArg, code.as_str()))
+}
+
+/// Zeroes every spent counter, keeping limits and warn thresholds.
+/// Returns 0, or -1 for an invalid handle.
+#[napi(catch_unwind)]
+pub fn reset(handle: f64) -> i32 {
+    settle(FAILED, |table| {
+        budget_mut(table, handle)?.reset();
+        Ok(0)
+    })
+}
+
+/// Collects (and clears) the reason for the last call on this thread that
+/// returned -1. `null` if there is none.
+#[napi(catch_unwind)]
+pub fn take_error() -> Option<BindingFailure> {
+    with_table(Table::take_failure)
+        .flatten()
+        .map(BindingFailure::from)
+}
+
+/// The boundary's floor for `bench/`: the argument shape of `charge`
+/// (a dimension and an amount), read and ignored. Only built with the
+/// `bench-floor` feature, never shipped.
+#[cfg(feature = "bench-floor")]
+#[napi]
+#[allow(
+    clippy::needless_pass_by_value,
+    unused_variables,
+    reason = "the point is to cross the boundary with these arguments and do nothing"
+)]
+pub const fn bench_floor(dim_index: u32, amount: f64) -> i32 {
+    0
+}

@@ -1,0 +1,586 @@
+// Hostile input: every public function and method, called with every class
+// of bad value. Each case is its own named test. A rejected call must throw
+// the documented class (TypeError / RangeError / ChargeError with code and
+// dim), must never coerce an object (valueOf / toString / Symbol.toPrimitive
+// are spies that must stay uncalled), must not crash the process, and must
+// leave the budget (spent and remaining of all eight dims) and the builder
+// exactly as they were. Extra arguments are ignored: the call behaves like
+// the same call without them, on an identical twin fixture.
+import { describe, expect, it } from 'vitest';
+import {
+  Budget,
+  BudgetBuilder,
+  worst,
+  isContinuing,
+  isExhausted,
+  type Dim,
+  type Verdict,
+} from '../index.js';
+import { capture, remainingAll, show, spentAll } from './helpers.js';
+
+// --------------------------------------------------------------- fixture
+
+interface Ctx {
+  budget: Budget;
+  builder: BudgetBuilder;
+}
+
+/** tokens: limit 100 warn 50, spent 60 (warning); calls: limit 5, spent 1; memory: limit 2^60, uncharged. */
+function fixture(): Ctx {
+  const budget = Budget.builder().limitWithWarn('tokens', 100, 50).limit('calls', 5).limit('memory', 2n ** 60n).build();
+  budget.charge('tokens', 60);
+  budget.charge('calls', 1);
+  return { budget, builder: Budget.builder().limit('tokens', 100) };
+}
+const U = undefined;
+const FIXTURE_SPENT = [60n, U, U, 1n, 0n, U, U, U];
+const FIXTURE_REMAINING = [40n, U, U, 4n, 2n ** 60n, U, U, U];
+/** What the fixture builder builds: only tokens, limit 100. */
+const BUILDER_REMAINING = [100n, U, U, U, U, U, U, U];
+
+let coercions = 0;
+const viaValueOf = (v: unknown) => ({
+  valueOf() {
+    coercions++;
+    return v;
+  },
+});
+const viaToString = (v: unknown) => ({
+  toString() {
+    coercions++;
+    return v;
+  },
+});
+const viaToPrimitive = (v: unknown) => ({
+  [Symbol.toPrimitive]() {
+    coercions++;
+    return v;
+  },
+});
+
+type Want =
+  | { cls: 'TypeError' }
+  | { cls: 'RangeError' }
+  | { cls: 'ChargeError'; code: 'UNKNOWN_DIMENSION'; dim: Dim };
+const TYPE: Want = { cls: 'TypeError' };
+const RANGE: Want = { cls: 'RangeError' };
+const unknownDim = (dim: Dim): Want => ({ cls: 'ChargeError', code: 'UNKNOWN_DIMENSION', dim });
+
+interface Rejected {
+  name: string;
+  call: (c: Ctx) => unknown;
+  want: Want;
+}
+
+function expectRejected(c: Rejected): void {
+  coercions = 0;
+  const ctx = fixture();
+  const got = capture(() => c.call(ctx));
+  expect(got, c.name).toEqual({ ok: false, error: c.want });
+  expect(coercions, 'no argument was coerced (valueOf/toString/toPrimitive called)').toBe(0);
+  expect(spentAll(ctx.budget), 'spent unchanged').toEqual(FIXTURE_SPENT);
+  expect(remainingAll(ctx.budget), 'remaining unchanged').toEqual(FIXTURE_REMAINING);
+  // the budget still works and still holds its warn state
+  expect(ctx.budget.charge('tokens', 0)).toEqual({ kind: 'warn', dim: 'tokens' });
+  expect(ctx.budget.charge('calls', 0)).toEqual({ kind: 'continue' });
+  // the builder recorded nothing from the rejected call
+  expect(remainingAll(ctx.builder.build()), 'builder unchanged').toEqual(BUILDER_REMAINING);
+}
+
+function rejects(group: string, cases: Rejected[]): void {
+  describe(group, () => {
+    for (const c of cases) it(c.name, () => expectRejected(c));
+  });
+}
+
+// ----------------------------------------------------------- bad values
+
+type Named = [string, () => unknown];
+
+/** Values that are not one of the eight dimension names: all TypeError. */
+const badDims: Named[] = [
+  ['undefined', () => undefined],
+  ['null', () => null],
+  ['0', () => 0],
+  ['1', () => 1],
+  ['NaN', () => NaN],
+  ['true', () => true],
+  ['0n', () => 0n],
+  ['{}', () => ({})],
+  ['[]', () => []],
+  ["['tokens']", () => ['tokens']],
+  ['a function', () => () => 'tokens'],
+  ["Symbol('tokens')", () => Symbol('tokens')],
+  ["Symbol.for('tokens')", () => Symbol.for('tokens')],
+  ['Symbol.iterator', () => Symbol.iterator],
+  ["new String('tokens')", () => new String('tokens')],
+  ["{valueOf: () => 'tokens'}", () => viaValueOf('tokens')],
+  ["{toString: () => 'tokens'}", () => viaToString('tokens')],
+  ["{[Symbol.toPrimitive]: () => 'tokens'}", () => viaToPrimitive('tokens')],
+  ["'Tokens'", () => 'Tokens'],
+  ["'TOKENS'", () => 'TOKENS'],
+  ["' tokens'", () => ' tokens'],
+  ["'tokens '", () => 'tokens '],
+  ["'tokens\\0'", () => 'tokens\0'],
+  ["'token'", () => 'token'],
+  ["''", () => ''],
+  ["'custom8'", () => 'custom8'],
+  ["'0'", () => '0'],
+  ["'toString'", () => 'toString'],
+  ["'__proto__'", () => '__proto__'],
+  ["'constructor'", () => 'constructor'],
+  ["'hasOwnProperty'", () => 'hasOwnProperty'],
+  ["'valueOf'", () => 'valueOf'],
+];
+
+/** Amounts of the wrong type: TypeError (nothing is coerced). */
+const wrongTypeAmounts: Named[] = [
+  ['undefined', () => undefined],
+  ['null', () => null],
+  ["'5'", () => '5'],
+  ["'0'", () => '0'],
+  ["''", () => ''],
+  ['true', () => true],
+  ['false', () => false],
+  ['{}', () => ({})],
+  ['[]', () => []],
+  ['[5]', () => [5]],
+  ['{valueOf: () => 5}', () => viaValueOf(5)],
+  ["{toString: () => '5'}", () => viaToString('5')],
+  ['{[Symbol.toPrimitive]: () => 5n}', () => viaToPrimitive(5n)],
+  ['new Number(5)', () => new Number(5)],
+  ['Object(5n)', () => Object(5n)],
+  ["Symbol('5')", () => Symbol('5')],
+  ['a function', () => () => 5],
+];
+
+/** Numbers and bigints outside the accepted range: RangeError. */
+const outOfRangeAmounts: Named[] = [
+  ['-1', () => -1],
+  ['-0.5', () => -0.5],
+  ['0.5', () => 0.5],
+  ['1.5', () => 1.5],
+  ['Number.MIN_VALUE', () => Number.MIN_VALUE],
+  ['-Number.MIN_VALUE', () => -Number.MIN_VALUE],
+  ['NaN', () => NaN],
+  ['Infinity', () => Infinity],
+  ['-Infinity', () => -Infinity],
+  ['2**53 (unsafe)', () => 2 ** 53],
+  ['2**53 + 2', () => 2 ** 53 + 2],
+  ['2**64', () => 2 ** 64],
+  ['Number.MAX_VALUE', () => Number.MAX_VALUE],
+  ['-(2**53)', () => -(2 ** 53)],
+  ['-1n', () => -1n],
+  ['2n**64n', () => 2n ** 64n],
+  ['2n**64n + 1n', () => 2n ** 64n + 1n],
+  ['2n**128n', () => 2n ** 128n],
+  ['-(2n**64n)', () => -(2n ** 64n)],
+];
+/** The numbers among them (for Float64Array batches). */
+const outOfRangeNumbers = outOfRangeAmounts.filter(([, v]) => typeof v() === 'number') as Array<[string, () => number]>;
+
+const badAmounts: Array<[string, () => unknown, Want]> = [
+  ...wrongTypeAmounts.map(([n, v]): [string, () => unknown, Want] => [n, v, TYPE]),
+  ...outOfRangeAmounts.map(([n, v]): [string, () => unknown, Want] => [n, v, RANGE]),
+];
+
+// ------------------------------------------------------- dimension args
+
+rejects(
+  'bad dimension names → TypeError',
+  badDims.flatMap(([n, v]): Rejected[] => [
+    { name: `charge(${n}, 1)`, call: (c) => c.budget.charge(v() as Dim, 1), want: TYPE },
+    { name: `spent(${n})`, call: (c) => c.budget.spent(v() as Dim), want: TYPE },
+    { name: `remaining(${n})`, call: (c) => c.budget.remaining(v() as Dim), want: TYPE },
+    { name: `chargeMany([[${n}, 1]])`, call: (c) => c.budget.chargeMany([[v() as Dim, 1]]), want: TYPE },
+    { name: `chargeMany([['tokens', 1], [${n}, 1]])`, call: (c) => c.budget.chargeMany([['tokens', 1], [v() as Dim, 1]]), want: TYPE },
+    { name: `builder.limit(${n}, 10)`, call: (c) => c.builder.limit(v() as Dim, 10), want: TYPE },
+    { name: `builder.limitWithWarn(${n}, 10, 5)`, call: (c) => c.builder.limitWithWarn(v() as Dim, 10, 5), want: TYPE },
+  ]),
+);
+
+// ---------------------------------------------------------- amount args
+
+rejects(
+  'bad amounts → TypeError (wrong type) / RangeError (out of range)',
+  badAmounts.flatMap(([n, v, want]): Rejected[] => [
+    { name: `charge('tokens', ${n})`, call: (c) => c.budget.charge('tokens', v() as never), want },
+    // argument checks come before the declared-dimension check
+    { name: `charge('bytes' (undeclared), ${n})`, call: (c) => c.budget.charge('bytes', v() as never), want },
+    { name: `chargeMany([['tokens', ${n}]])`, call: (c) => c.budget.chargeMany([['tokens', v() as never]]), want },
+    { name: `chargeMany([['tokens', 1], ['calls', ${n}]])`, call: (c) => c.budget.chargeMany([['tokens', 1], ['calls', v() as never]]), want },
+    { name: `chargeMany([['bytes' (undeclared), 1], ['tokens', ${n}]])`, call: (c) => c.budget.chargeMany([['bytes', 1], ['tokens', v() as never]]), want },
+    { name: `chargeMany({tokens: 1, calls: ${n}})`, call: (c) => c.budget.chargeMany({ tokens: 1, calls: v() as never }), want },
+    { name: `builder.limit('calls', ${n})`, call: (c) => c.builder.limit('calls', v() as never), want },
+    { name: `builder.limitWithWarn('calls', ${n}, 1)`, call: (c) => c.builder.limitWithWarn('calls', v() as never, 1), want },
+    { name: `builder.limitWithWarn('calls', 10, ${n})`, call: (c) => c.builder.limitWithWarn('calls', 10, v() as never), want },
+  ]),
+);
+
+// ------------------------------------------------------------ chargeMany
+
+const tokensAndBytes = (): Record<string, unknown> => ({ tokens: 1, bytes: 1 });
+rejects('chargeMany: bad shapes', [
+  ...(
+    [
+      ['undefined', () => undefined],
+      ['null', () => null],
+      ['5', () => 5],
+      ['5n', () => 5n],
+      ['true', () => true],
+      ["'tokens'", () => 'tokens'],
+      ["Symbol('tokens')", () => Symbol('tokens')],
+      ['a function', () => () => [['tokens', 1]]],
+      ["new Map([['tokens', 1]])", () => new Map([['tokens', 1]])],
+      ["new Set([['tokens', 1]])", () => new Set([['tokens', 1]])],
+      ['new Uint8Array([0])', () => new Uint8Array([0])],
+      ["{valueOf: () => [['tokens', 1]]}", () => viaValueOf([['tokens', 1]])],
+    ] as Named[]
+  ).map(([n, v]): Rejected => ({ name: `chargeMany(${n})`, call: (c) => c.budget.chargeMany(v() as never), want: TYPE })),
+  // array form
+  { name: 'chargeMany([undefined])', call: (c) => c.budget.chargeMany([undefined] as never), want: TYPE },
+  { name: 'chargeMany([null])', call: (c) => c.budget.chargeMany([null] as never), want: TYPE },
+  { name: "chargeMany(['tokens', 1]) (a pair, not a list of pairs)", call: (c) => c.budget.chargeMany(['tokens', 1] as never), want: TYPE },
+  { name: 'chargeMany([[]])', call: (c) => c.budget.chargeMany([[]] as never), want: TYPE },
+  { name: "chargeMany([['tokens']]) (missing amount)", call: (c) => c.budget.chargeMany([['tokens']] as never), want: TYPE },
+  { name: "chargeMany([['tokens', 1, 2]]) (extra element in a pair)", call: (c) => c.budget.chargeMany([['tokens', 1, 2]] as never), want: TYPE },
+  { name: "chargeMany([['tokens', 1], ['calls']])", call: (c) => c.budget.chargeMany([['tokens', 1], ['calls']] as never), want: TYPE },
+  // eslint-disable-next-line no-sparse-arrays
+  { name: "chargeMany([<hole>, ['tokens', 1]])", call: (c) => c.budget.chargeMany([, ['tokens', 1]] as never), want: TYPE },
+  // eslint-disable-next-line no-sparse-arrays
+  { name: "chargeMany([['tokens', 1], <hole>, ['calls', 1]])", call: (c) => c.budget.chargeMany([['tokens', 1], , ['calls', 1]] as never), want: TYPE },
+  // eslint-disable-next-line no-sparse-arrays
+  { name: 'chargeMany([[<hole>, 1]])', call: (c) => c.budget.chargeMany([[, 1]] as never), want: TYPE },
+  // eslint-disable-next-line no-sparse-arrays
+  { name: "chargeMany([['tokens', <hole>]]) (length 2, amount a hole)", call: (c) => c.budget.chargeMany([['tokens', ,]] as never), want: TYPE },
+  {
+    name: "chargeMany([{0: 'tokens', 1: 1, length: 2}]) (array-like entry)",
+    call: (c) => c.budget.chargeMany([{ 0: 'tokens', 1: 1, length: 2 }] as never),
+    want: TYPE,
+  },
+  {
+    name: "chargeMany({0: ['tokens', 1], length: 1}) (array-like list: '0' is no dimension)",
+    call: (c) => c.budget.chargeMany({ 0: ['tokens', 1], length: 1 } as never),
+    want: TYPE,
+  },
+  { name: "chargeMany([['tokens', 1], ['bytes', 1]]) (undeclared)", call: (c) => c.budget.chargeMany([['tokens', 1], ['bytes', 1]]), want: unknownDim('bytes') },
+  {
+    name: "chargeMany([['tokens', 1], ['custom1', 1], ['bytes', 1]]) names the first undeclared",
+    call: (c) => c.budget.chargeMany([['tokens', 1], ['custom1', 1], ['bytes', 1]]),
+    want: unknownDim('custom1'),
+  },
+  {
+    name: "chargeMany([['tokens', 40], ['tokens', 1], ['millis', 0]]) (undeclared after an exhausting entry)",
+    call: (c) => c.budget.chargeMany([['tokens', 40], ['tokens', 1], ['millis', 0]]),
+    want: unknownDim('millis'),
+  },
+  // object form
+  { name: 'chargeMany({Tokens: 1})', call: (c) => c.budget.chargeMany({ Tokens: 1 } as never), want: TYPE },
+  { name: 'chargeMany({tokens: 1, toString: 1})', call: (c) => c.budget.chargeMany({ tokens: 1, toString: 1 } as never), want: TYPE },
+  { name: 'chargeMany({constructor: 1})', call: (c) => c.budget.chargeMany({ constructor: 1 } as never), want: TYPE },
+  { name: "chargeMany(own '__proto__' key)", call: (c) => c.budget.chargeMany(JSON.parse('{"tokens": 1, "__proto__": 1}')), want: TYPE },
+  { name: "chargeMany({'0': 1})", call: (c) => c.budget.chargeMany({ 0: 1 } as never), want: TYPE },
+  { name: "chargeMany({tokens: '1'})", call: (c) => c.budget.chargeMany({ tokens: '1' } as never), want: TYPE },
+  { name: 'chargeMany({tokens: null})', call: (c) => c.budget.chargeMany({ tokens: null } as never), want: TYPE },
+  { name: 'chargeMany({tokens: undefined})', call: (c) => c.budget.chargeMany({ tokens: undefined }), want: TYPE },
+  { name: 'chargeMany({tokens: -1})', call: (c) => c.budget.chargeMany({ tokens: -1 }), want: RANGE },
+  { name: 'chargeMany({tokens: 1, calls: 2n**64n})', call: (c) => c.budget.chargeMany({ tokens: 1, calls: 2n ** 64n }), want: RANGE },
+  { name: 'chargeMany({tokens: 1, bytes: 1}) (undeclared)', call: (c) => c.budget.chargeMany(tokensAndBytes() as never), want: unknownDim('bytes') },
+  { name: "chargeMany({tokens: 1, [Symbol('x')]: 1}) (symbol key)", call: (c) => c.budget.chargeMany({ tokens: 1, [Symbol('x')]: 1 } as never), want: TYPE },
+  { name: 'chargeMany({[Symbol.iterator]: 1})', call: (c) => c.budget.chargeMany({ [Symbol.iterator]: 1 } as never), want: TYPE },
+  { name: 'chargeMany(Object.create({tokens: 1})) (inherited key)', call: (c) => c.budget.chargeMany(Object.create({ tokens: 1 })), want: TYPE },
+  {
+    name: 'chargeMany(own calls + inherited tokens)',
+    call: (c) => c.budget.chargeMany(Object.assign(Object.create({ tokens: 1 }), { calls: 1 })),
+    want: TYPE,
+  },
+]);
+
+// ----------------------------------------------------------- chargeBatch
+
+const u8 = (...xs: number[]) => new Uint8Array(xs);
+const f64 = (...xs: number[]) => new Float64Array(xs);
+const big = (...xs: bigint[]) => new BigUint64Array(xs);
+rejects('chargeBatch: bad typed arrays, lengths, indexes and amounts', [
+  ...(
+    [
+      ['undefined', () => undefined],
+      ['null', () => null],
+      ['[0]', () => [0]],
+      ["'\\u0000'", () => '\u0000'],
+      ['{0: 0, length: 1}', () => ({ 0: 0, length: 1 })],
+      ['Int8Array', () => new Int8Array([0])],
+      ['Uint8ClampedArray', () => new Uint8ClampedArray([0])],
+      ['Uint16Array', () => new Uint16Array([0])],
+      ['Float64Array', () => new Float64Array([0])],
+      ['DataView', () => new DataView(new ArrayBuffer(1))],
+      ['ArrayBuffer', () => new ArrayBuffer(1)],
+    ] as Named[]
+  ).map(([n, v]): Rejected => ({ name: `chargeBatch(dims = ${n}, Float64Array[1])`, call: (c) => c.budget.chargeBatch(v() as never, f64(1)), want: TYPE })),
+  ...(
+    [
+      ['undefined', () => undefined],
+      ['null', () => null],
+      ['[1]', () => [1]],
+      ['[1n]', () => [1n]],
+      ['Float32Array', () => new Float32Array([1])],
+      ['Int32Array', () => new Int32Array([1])],
+      ['Uint32Array', () => new Uint32Array([1])],
+      ['BigInt64Array', () => new BigInt64Array([1n])],
+      ['Uint8Array', () => new Uint8Array([1])],
+      ['DataView', () => new DataView(new ArrayBuffer(8))],
+      ['ArrayBuffer', () => new ArrayBuffer(8)],
+    ] as Named[]
+  ).map(([n, v]): Rejected => ({ name: `chargeBatch(Uint8Array[0], amounts = ${n})`, call: (c) => c.budget.chargeBatch(u8(0), v() as never), want: TYPE })),
+  { name: 'chargeBatch(Float64Array, Uint8Array) (swapped)', call: (c) => c.budget.chargeBatch(f64(1) as never, u8(0) as never), want: TYPE },
+  { name: 'chargeBatch(Uint8Array[0, 3], Float64Array[1]) (too few amounts)', call: (c) => c.budget.chargeBatch(u8(0, 3), f64(1)), want: RANGE },
+  { name: 'chargeBatch(Uint8Array[0], Float64Array[1, 1]) (too many amounts)', call: (c) => c.budget.chargeBatch(u8(0), f64(1, 1)), want: RANGE },
+  { name: 'chargeBatch(Uint8Array[], Float64Array[1])', call: (c) => c.budget.chargeBatch(u8(), f64(1)), want: RANGE },
+  { name: 'chargeBatch(Uint8Array[0], BigUint64Array[])', call: (c) => c.budget.chargeBatch(u8(0), big()), want: RANGE },
+  { name: 'chargeBatch(Uint8Array[0, 3], BigUint64Array[1n, 1n, 1n])', call: (c) => c.budget.chargeBatch(u8(0, 3), big(1n, 1n, 1n)), want: RANGE },
+  ...[8, 9, 100, 255].map(
+    (i): Rejected => ({ name: `chargeBatch(Uint8Array[0, ${i}], Float64Array[1, 1]) (index >= 8)`, call: (c) => c.budget.chargeBatch(u8(0, i), f64(1, 1)), want: RANGE }),
+  ),
+  { name: 'chargeBatch(Uint8Array[8], BigUint64Array[0n])', call: (c) => c.budget.chargeBatch(u8(8), big(0n)), want: RANGE },
+  {
+    name: 'chargeBatch(Uint8Array[2, 9], Float64Array[1, 1]) (undeclared first, bad index later: RangeError)',
+    call: (c) => c.budget.chargeBatch(u8(2, 9), f64(1, 1)),
+    want: RANGE,
+  },
+  ...outOfRangeNumbers.map(
+    ([n, v]): Rejected => ({ name: `chargeBatch(Uint8Array[0, 3], Float64Array[1, ${n}])`, call: (c) => c.budget.chargeBatch(u8(0, 3), f64(1, v())), want: RANGE }),
+  ),
+  { name: 'chargeBatch(Uint8Array[2], Float64Array[1]) (bytes undeclared)', call: (c) => c.budget.chargeBatch(u8(2), f64(1)), want: unknownDim('bytes') },
+  { name: 'chargeBatch(Uint8Array[0, 3, 7, 2], ...) names the first undeclared', call: (c) => c.budget.chargeBatch(u8(0, 3, 7, 2), big(1n, 1n, 1n, 1n)), want: unknownDim('custom2') },
+  { name: 'chargeBatch(Uint8Array[2, 0], Float64Array[1, NaN]) (RangeError wins over undeclared)', call: (c) => c.budget.chargeBatch(u8(2, 0), f64(1, NaN)), want: RANGE },
+]);
+
+// --------------------------------------------------------- foreign `this`
+
+const budgetMethods: Array<[string, unknown[]]> = [
+  ['charge', ['tokens', 1]],
+  ['chargeMany', [[['tokens', 1]]]],
+  ['chargeBatch', [u8(0), f64(1)]],
+  ['spent', ['tokens']],
+  ['remaining', ['tokens']],
+  ['reset', []],
+  ['clone', []],
+];
+const builderMethods: Array<[string, unknown[]]> = [
+  ['limit', ['calls', 1]],
+  ['limitWithWarn', ['calls', 2, 1]],
+  ['build', []],
+];
+class Unrelated {
+  tokens = 1;
+}
+const budgetReceivers: Array<[string, (c: Ctx) => unknown]> = [
+  ['{}', () => ({})],
+  ['null', () => null],
+  ['undefined', () => undefined],
+  ['42', () => 42],
+  ["'tokens'", () => 'tokens'],
+  ['an unrelated class instance', () => new Unrelated()],
+  ['new Date()', () => new Date()],
+  ['Object.create(Budget.prototype)', () => Object.create(Budget.prototype)],
+  ['a BudgetBuilder', (c) => c.builder],
+  ['Budget (the class)', () => Budget],
+];
+const builderReceivers: Array<[string, (c: Ctx) => unknown]> = [
+  ['{}', () => ({})],
+  ['null', () => null],
+  ['undefined', () => undefined],
+  ['an unrelated class instance', () => new Unrelated()],
+  ['Object.create(BudgetBuilder.prototype)', () => Object.create(BudgetBuilder.prototype)],
+  ['a Budget', (c) => c.budget],
+];
+
+describe('methods live on the prototypes (so the foreign-this cases below are real calls)', () => {
+  for (const [m] of budgetMethods) it(`Budget.prototype.${m} is a function`, () => expect(typeof (Budget.prototype as unknown as Record<string, unknown>)[m]).toBe('function'));
+  for (const [m] of builderMethods) it(`BudgetBuilder.prototype.${m} is a function`, () => expect(typeof (BudgetBuilder.prototype as unknown as Record<string, unknown>)[m]).toBe('function'));
+});
+
+rejects('foreign this → TypeError', [
+  ...budgetMethods.flatMap(([m, args]) =>
+    budgetReceivers.map(
+      ([rn, recv]): Rejected => ({
+        name: `Budget.prototype.${m}.call(${rn}, ${args.map(show).join(', ')})`,
+        call: (c) => ((Budget.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[m] as (...a: unknown[]) => unknown).call(recv(c), ...args),
+        want: TYPE,
+      }),
+    ),
+  ),
+  ...builderMethods.flatMap(([m, args]) =>
+    builderReceivers.map(
+      ([rn, recv]): Rejected => ({
+        name: `BudgetBuilder.prototype.${m}.call(${rn}, ${args.map(show).join(', ')})`,
+        call: (c) => ((BudgetBuilder.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[m] as (...a: unknown[]) => unknown).call(recv(c), ...args),
+        want: TYPE,
+      }),
+    ),
+  ),
+  {
+    name: 'a detached method: const { charge } = budget; charge("tokens", 1)',
+    call: (c) => {
+      const { charge } = c.budget;
+      return charge('tokens', 1);
+    },
+    want: TYPE,
+  },
+]);
+
+// ------------------------------------------------------ missing arguments
+
+const call = (f: unknown, ...args: unknown[]) => (f as (...a: unknown[]) => unknown)(...args);
+const callOn = (o: object, m: string, ...args: unknown[]) => ((o as Record<string, (...a: unknown[]) => unknown>)[m] as (...a: unknown[]) => unknown).call(o, ...args);
+
+rejects('too few arguments → TypeError', [
+  { name: 'charge()', call: (c) => callOn(c.budget, 'charge'), want: TYPE },
+  { name: "charge('tokens')", call: (c) => callOn(c.budget, 'charge', 'tokens'), want: TYPE },
+  { name: "charge('bytes') (undeclared, no amount)", call: (c) => callOn(c.budget, 'charge', 'bytes'), want: TYPE },
+  { name: 'chargeMany()', call: (c) => callOn(c.budget, 'chargeMany'), want: TYPE },
+  { name: 'chargeBatch()', call: (c) => callOn(c.budget, 'chargeBatch'), want: TYPE },
+  { name: 'chargeBatch(Uint8Array[0])', call: (c) => callOn(c.budget, 'chargeBatch', u8(0)), want: TYPE },
+  { name: 'chargeBatch(Uint8Array[])', call: (c) => callOn(c.budget, 'chargeBatch', u8()), want: TYPE },
+  { name: 'spent()', call: (c) => callOn(c.budget, 'spent'), want: TYPE },
+  { name: 'remaining()', call: (c) => callOn(c.budget, 'remaining'), want: TYPE },
+  { name: 'builder.limit()', call: (c) => callOn(c.builder, 'limit'), want: TYPE },
+  { name: "builder.limit('calls')", call: (c) => callOn(c.builder, 'limit', 'calls'), want: TYPE },
+  { name: 'builder.limitWithWarn()', call: (c) => callOn(c.builder, 'limitWithWarn'), want: TYPE },
+  { name: "builder.limitWithWarn('calls')", call: (c) => callOn(c.builder, 'limitWithWarn', 'calls'), want: TYPE },
+  { name: "builder.limitWithWarn('calls', 10)", call: (c) => callOn(c.builder, 'limitWithWarn', 'calls', 10), want: TYPE },
+  { name: 'worst()', call: () => call(worst), want: TYPE },
+  { name: 'worst(continue)', call: (c) => call(worst, c.budget.charge('calls', 0)), want: TYPE },
+  { name: 'isContinuing()', call: () => call(isContinuing), want: TYPE },
+  { name: 'isExhausted()', call: () => call(isExhausted), want: TYPE },
+]);
+
+// --------------------------------------------------------- bad verdicts
+
+const CONT: Verdict = { kind: 'continue' };
+const badVerdicts: Named[] = [
+  ['undefined', () => undefined],
+  ['null', () => null],
+  ["'continue'", () => 'continue'],
+  ['0', () => 0],
+  ['{}', () => ({})],
+  ['[]', () => []],
+  ["{kind: 'Continue'}", () => ({ kind: 'Continue' })],
+  ["{kind: 'bogus', dim: 'tokens'}", () => ({ kind: 'bogus', dim: 'tokens' })],
+  ["{kind: 'warn'} (no dim)", () => ({ kind: 'warn' })],
+  ["{kind: 'exhausted'} (no dim)", () => ({ kind: 'exhausted' })],
+  ["{kind: 'warn', dim: 'Tokens'}", () => ({ kind: 'warn', dim: 'Tokens' })],
+  ["{kind: 'exhausted', dim: 0}", () => ({ kind: 'exhausted', dim: 0 })],
+  ["{kind: {valueOf: () => 'continue'}}", () => ({ kind: viaValueOf('continue') })],
+  ["{kind: {toString: () => 'exhausted'}, dim: 'tokens'}", () => ({ kind: viaToString('exhausted'), dim: 'tokens' })],
+  ["Symbol('continue')", () => Symbol('continue')],
+];
+rejects(
+  'worst / isContinuing / isExhausted with non-verdicts → TypeError',
+  badVerdicts.flatMap(([n, v]): Rejected[] => [
+    { name: `worst(${n}, continue)`, call: () => worst(v() as Verdict, CONT), want: TYPE },
+    { name: `worst(continue, ${n})`, call: () => worst(CONT, v() as Verdict), want: TYPE },
+    { name: `worst(exhausted, ${n})`, call: () => worst({ kind: 'exhausted', dim: 'tokens' }, v() as Verdict), want: TYPE },
+    { name: `isContinuing(${n})`, call: () => isContinuing(v() as Verdict), want: TYPE },
+    { name: `isExhausted(${n})`, call: () => isExhausted(v() as Verdict), want: TYPE },
+  ]),
+);
+
+// ---------------------------------------------- extra arguments are ignored
+
+interface Accepted {
+  name: string;
+  /** the call with extra arguments */
+  call: (c: Ctx) => unknown;
+  /** the same call without them, run on an identical twin fixture */
+  plain: (c: Ctx) => unknown;
+  /** an optional probe run on both fixtures afterwards */
+  probe?: (c: Ctx) => unknown;
+}
+
+function norm(v: unknown, c: Ctx): unknown {
+  if (v === c.builder) return 'the builder itself';
+  if (v === c.budget) return 'the budget itself';
+  if (v instanceof Budget) return { budget: spentAll(v), remaining: remainingAll(v) };
+  if (v instanceof BudgetBuilder) return 'a BudgetBuilder';
+  return v;
+}
+
+const EXHAUSTED_CALLS: Verdict = { kind: 'exhausted', dim: 'calls' };
+const accepted: Accepted[] = [
+  { name: "charge('tokens', 1, 'extra', {})", call: (c) => callOn(c.budget, 'charge', 'tokens', 1, 'extra', {}), plain: (c) => c.budget.charge('tokens', 1) },
+  { name: "charge('calls', 1n, -1) (a bad extra is still ignored)", call: (c) => callOn(c.budget, 'charge', 'calls', 1n, -1), plain: (c) => c.budget.charge('calls', 1n) },
+  { name: "spent('tokens', 'calls')", call: (c) => callOn(c.budget, 'spent', 'tokens', 'calls'), plain: (c) => c.budget.spent('tokens') },
+  { name: "remaining('calls', 1)", call: (c) => callOn(c.budget, 'remaining', 'calls', 1), plain: (c) => c.budget.remaining('calls') },
+  {
+    name: "chargeMany([['tokens', 1]], {calls: 1}) (second argument not charged)",
+    call: (c) => callOn(c.budget, 'chargeMany', [['tokens', 1]], { calls: 1 }),
+    plain: (c) => c.budget.chargeMany([['tokens', 1]]),
+  },
+  {
+    name: 'chargeBatch(Uint8Array[3], Float64Array[1], Uint8Array[0])',
+    call: (c) => callOn(c.budget, 'chargeBatch', u8(3), f64(1), u8(0)),
+    plain: (c) => c.budget.chargeBatch(u8(3), f64(1)),
+  },
+  { name: 'reset(1, 2)', call: (c) => callOn(c.budget, 'reset', 1, 2), plain: (c) => c.budget.reset() },
+  {
+    name: "clone('x')",
+    call: (c) => callOn(c.budget, 'clone', 'x'),
+    plain: (c) => c.budget.clone(),
+  },
+  {
+    name: "builder.limit('calls', 3, 1) (a third argument is not a warn threshold)",
+    call: (c) => callOn(c.builder, 'limit', 'calls', 3, 1),
+    plain: (c) => c.builder.limit('calls', 3),
+    probe: (c) => {
+      const b = c.builder.build();
+      return [b.charge('calls', 2), b.charge('calls', 1), b.charge('calls', 1), remainingAll(b)];
+    },
+  },
+  {
+    name: "builder.limitWithWarn('calls', 3, 1, 0)",
+    call: (c) => callOn(c.builder, 'limitWithWarn', 'calls', 3, 1, 0),
+    plain: (c) => c.builder.limitWithWarn('calls', 3, 1),
+    probe: (c) => {
+      const b = c.builder.build();
+      return [b.charge('calls', 1), b.charge('calls', 1), remainingAll(b)];
+    },
+  },
+  { name: "builder.build('x')", call: (c) => callOn(c.builder, 'build', 'x'), plain: (c) => c.builder.build(), probe: () => 'built once' },
+  { name: "Budget.builder('x', 1)", call: () => call(Budget.builder.bind(Budget), 'x', 1), plain: () => Budget.builder() },
+  {
+    name: 'Budget.builder called detached (const { builder } = Budget)',
+    call: () => {
+      const { builder } = Budget;
+      return builder().limit('calls', 1).build();
+    },
+    plain: () => Budget.builder().limit('calls', 1).build(),
+  },
+  {
+    name: "worst(continue, exhausted calls, warn tokens)",
+    call: () => call(worst, CONT, EXHAUSTED_CALLS, { kind: 'warn', dim: 'tokens' }),
+    plain: () => worst(CONT, EXHAUSTED_CALLS),
+  },
+  { name: 'isContinuing(exhausted, continue)', call: () => call(isContinuing, EXHAUSTED_CALLS, CONT), plain: () => isContinuing(EXHAUSTED_CALLS) },
+  { name: 'isExhausted(continue, exhausted)', call: () => call(isExhausted, CONT, EXHAUSTED_CALLS), plain: () => isExhausted(CONT) },
+];
+
+describe('extra arguments are ignored', () => {
+  for (const a of accepted) {
+    it(a.name, () => {
+      coercions = 0;
+      const ctx = fixture();
+      const twin = fixture();
+      const got = capture(() => a.call(ctx));
+      const want = capture(() => a.plain(twin));
+      expect(want.ok, 'the plain call is valid').toBe(true);
+      expect(got.ok, `threw ${JSON.stringify(got.ok ? '' : got.error)}`).toBe(true);
+      if (got.ok && want.ok) expect(norm(got.value, ctx)).toEqual(norm(want.value, twin));
+      expect(spentAll(ctx.budget)).toEqual(spentAll(twin.budget));
+      expect(remainingAll(ctx.budget)).toEqual(remainingAll(twin.budget));
+      if (a.probe) expect(a.probe(ctx)).toEqual(a.probe(twin));
+      else expect(remainingAll(ctx.builder.build())).toEqual(remainingAll(twin.builder.build()));
+      expect(coercions).toBe(0);
+    });
+  }
+});

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// `npm test`: everything that proves the project holds, in order, from a
+// fresh clone. Each step runs even if an earlier one failed (so one run
+// shows every problem); the exit status is non-zero if any step failed.
+//
+//   1. kernel     scripts/verify-kernel.sh: the security model's whole
+//                 verification matrix (builds, tests under 4 feature sets,
+//                 clippy, fmt, docs, memory checks of the unsafe map)
+//   2. cargo      cargo test --workspace: kernel, binding, and the
+//                 differential tests against the published budgetkernel 0.1.2
+//   3. build      the release addon and the facade (scripts/build.mjs)
+//   4. typecheck  tsc over tests, CLI, benchmarks and examples
+//   5. vitest     every suite in __test__/ against the built addon
+//
+// It ends with one line, `tests: N passed, M failed`, counting the Rust
+// tests of step 2 and the JavaScript tests of step 5.
+import { spawn } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const tmp = fileURLToPath(new URL('../.tmp/', import.meta.url))
+const bin = (tool) => fileURLToPath(new URL(`../node_modules/${tool}`, import.meta.url))
+
+/** Runs a command with inherited stdio, tee-ing stdout when `capture` is set. */
+function run(command, args, { capture = false, env = {} } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'],
+    })
+    let output = ''
+    if (capture) {
+      child.stdout.on('data', (chunk) => {
+        output += chunk
+        process.stdout.write(chunk)
+      })
+    }
+    child.on('error', (error) => resolve({ code: 1, output: `${error.message}\n` }))
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }))
+  })
+}
+
+const steps = []
+async function step(name, fn) {
+  const started = Date.now()
+  console.log(`\n=== ${name} ===`)
+  const ok = await fn()
+  steps.push({ name, ok, seconds: (Date.now() - started) / 1000 })
+}
+
+let passed = 0
+let failed = 0
+
+rmSync(tmp, { recursive: true, force: true })
+mkdirSync(tmp, { recursive: true })
+
+await step('kernel verification matrix (scripts/verify-kernel.sh)', async () => {
+  return (await run('bash', ['scripts/verify-kernel.sh'])).code === 0
+})
+
+await step('cargo test --workspace', async () => {
+  const { code, output } = await run('cargo', ['test', '--workspace', '--color', 'never'], { capture: true })
+  const results = [...output.matchAll(/^test result: \w+\. (\d+) passed; (\d+) failed/gm)]
+  for (const [, ok, bad] of results) {
+    passed += Number(ok)
+    failed += Number(bad)
+  }
+  if (code !== 0 && results.every(([, , bad]) => bad === '0')) failed += 1 // a build failure counts as one failure
+  return code === 0
+})
+
+await step('build the addon (release)', async () => {
+  return (await run(process.execPath, ['scripts/build.mjs'])).code === 0
+})
+
+await step('typecheck (tsc -p tsconfig.json)', async () => {
+  return (await run(process.execPath, [bin('typescript/bin/tsc'), '-p', 'tsconfig.json'])).code === 0
+})
+
+await step('vitest run', async () => {
+  const report = `${tmp}vitest.json`
+  const { code } = await run(process.execPath, [
+    bin('vitest/vitest.mjs'),
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+  ])
+  try {
+    const json = JSON.parse(readFileSync(report, 'utf8'))
+    passed += json.numPassedTests
+    failed += json.numFailedTests
+    if (code !== 0 && json.numFailedTests === 0) failed += 1 // a suite that failed to load
+  } catch {
+    failed += 1
+  }
+  return code === 0
+})
+
+console.log('\n=== summary ===')
+for (const { name, ok, seconds } of steps) {
+  console.log(`${ok ? 'ok  ' : 'FAIL'}  ${name} (${seconds.toFixed(0)} s)`)
+}
+console.log(`tests: ${passed} passed, ${failed} failed`)
+process.exit(steps.every((s) => s.ok) ? 0 : 1)

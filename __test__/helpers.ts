@@ -57,7 +57,7 @@ export function remainingAll(b: Budget): Array<bigint | undefined> {
 
 /**
  * Assert that an addon outcome matches a model outcome: same error class,
- * code and dim, or (on success) values equal after `map`.
+ * code and dim, or (on success) values equal after `map` (applied to both).
  */
 export function expectSameOutcome<T>(
   got: Got,
@@ -67,7 +67,7 @@ export function expectSameOutcome<T>(
 ): void {
   if (want.ok) {
     expect(got, `${what}: expected success`).toMatchObject({ ok: true });
-    if (got.ok) expect(map(got.value), what).toEqual(want.value);
+    if (got.ok) expect(map(got.value), what).toEqual(map(want.value));
   } else {
     expect(got, `${what}: expected error ${JSON.stringify(want.error)}`).toEqual({
       ok: false,

@@ -260,7 +260,9 @@ class ChargeManyObjectCmd extends Cmd {
     const mb = m.budgets[i] as ModelBudget;
     const pairs = this.props.map(([d, a]): [PropertyKey, unknown] => {
       const k = resolveDim(d, mb);
-      return [typeof k === 'symbol' ? k : String(k), a];
+      // Symbol keys are not generated here: they are a contested decision,
+      // asserted by name in hostile.spec.ts. A symbol ref becomes its string form.
+      return [typeof k === 'symbol' ? k.toString() : String(k), a];
     });
     // defineProperty so that a '__proto__' key becomes an own property
     const fresh = () => {

@@ -122,7 +122,12 @@ export function parseCharges(x: unknown): Array<[MDim, bigint]> {
     for (const s of Object.getOwnPropertySymbols(x)) {
       if (Object.prototype.propertyIsEnumerable.call(x, s)) return fail('TypeError');
     }
-    for (const key of Object.keys(x)) out.push([parseDim(key), parseAmount(x[key])]);
+    for (const key of Object.keys(x)) {
+      // Decision: a key whose value is undefined is skipped, as the type
+      // Partial<Record<Dim, Amount>> allows `{ tokens: undefined }`.
+      if (x[key] === undefined) continue;
+      out.push([parseDim(key), parseAmount(x[key])]);
+    }
     return out;
   }
   return fail('TypeError');

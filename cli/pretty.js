@@ -291,9 +291,13 @@ class PrettyPrinter {
       }
     } else if (outcome.op.op === 'build') {
       for (const spec of outcome.op.limits) {
-        let declared = `${padEnd(spec.dim, 8)} limit ${grouped(spec.limit)}`;
-        if (spec.warn !== undefined) declared += `, warn above ${grouped(spec.warn)}`;
-        text += INDENT + truncate(declared, WIDTH - INDENT.length) + '\n';
+        /** @param {(value: bigint) => string} show */
+        const declare = (show) =>
+          `${padEnd(spec.dim, 8)} limit ${show(BigInt(spec.limit))}` +
+          (spec.warn === undefined ? '' : `, warn above ${show(BigInt(spec.warn))}`);
+        let declared = declare(grouped);
+        if (displayWidth(declared) > WIDTH - INDENT.length) declared = declare(compact);
+        text += INDENT + declared + '\n';
       }
     } else if (outcome.kind === 'verdict') {
       text += this.bars(replayer);

@@ -30,8 +30,9 @@ export interface BindingFailure {
 export declare function charge(handle: number, dimIndex: number, amount: number): number
 
 /**
- * Charges the first `len` entries of `dims` (indexes) and `amounts`
- * (numbers) as one atomic checkpoint: every entry is validated first
+ * Charges the first `len` entries of `dims` and `amounts` atomically.
+ *
+ * `dims` holds dimension indexes, `amounts` numbers. Every entry is validated first
  * (index, amount, then whether its dimension is declared); if any fails,
  * nothing is applied. Returns the `worst` of the verdicts, or -1.
  */
@@ -40,7 +41,12 @@ export declare function chargeBatch(handle: number, dims: Uint8Array, amounts: F
 /** [`charge_batch`] with bigint amounts (a `BigUint64Array`). */
 export declare function chargeBatchBig(handle: number, dims: Uint8Array, amounts: BigUint64Array, len: number): number
 
-/** Charges a bigint amount. Returns a verdict code (0..17) or -1. */
+/**
+ * Charges a bigint amount. Returns a verdict code (0..17) or -1.
+ *
+ * napi-rs's `BigInt` conversion copies the value's words into a `Vec`, so
+ * this path allocates once per call on the Rust heap; number amounts do not.
+ */
 export declare function chargeBig(handle: number, dimIndex: number, amount: bigint): number
 
 /**
@@ -50,8 +56,9 @@ export declare function chargeBig(handle: number, dimIndex: number, amount: bigi
 export declare function clone(handle: number): number
 
 /**
- * Builds a budget from parallel arrays of declarations, in call order:
- * `dims[i]` is a dimension index, `limits[i]` its limit, and when
+ * Builds a budget from parallel arrays of declarations.
+ *
+ * In call order, `dims[i]` is a dimension index, `limits[i]` its limit, and when
  * `hasWarn[i]` is non-zero, `warns[i]` its warn threshold. The kernel's
  * builder validates the declaration. Returns the new budget's handle, or
  * -1 (`takeError()`: a builder error code with its dimension,
@@ -81,6 +88,10 @@ export declare function release(handle: number): boolean
 /**
  * Headroom left on a dimension (`limit - spent`, floored at zero): a
  * bigint, or `null` when the dimension is not declared.
+ *
+ * # Errors
+ *
+ * As [`spent`].
  */
 export declare function remaining(handle: number, dimIndex: number): bigint | null
 
@@ -92,8 +103,12 @@ export declare function reset(handle: number): number
 
 /**
  * Amount spent on a dimension: a bigint, or `null` when the dimension is
- * not declared. Throws only for an invalid handle or dimension index,
- * which the facade never passes.
+ * not declared.
+ *
+ * # Errors
+ *
+ * `INVALID_HANDLE` or `INVALID_DIMENSION` (thrown), which the facade never
+ * causes: it passes only live handles and valid indexes.
  */
 export declare function spent(handle: number, dimIndex: number): bigint | null
 

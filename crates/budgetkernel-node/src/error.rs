@@ -111,8 +111,12 @@ impl Failure {
 impl From<BuilderError> for Failure {
     fn from(error: BuilderError) -> Self {
         match error {
-            BuilderError::DuplicateDimension(dim) => Self::new(Code::DuplicateDimension).with_dim(dim),
-            BuilderError::WarnNotBelowLimit(dim) => Self::new(Code::WarnNotBelowLimit).with_dim(dim),
+            BuilderError::DuplicateDimension(dim) => {
+                Self::new(Code::DuplicateDimension).with_dim(dim)
+            }
+            BuilderError::WarnNotBelowLimit(dim) => {
+                Self::new(Code::WarnNotBelowLimit).with_dim(dim)
+            }
             BuilderError::ZeroLimit(dim) => Self::new(Code::ZeroLimit).with_dim(dim),
             BuilderError::NoDimensions => Self::new(Code::NoDimensions),
         }
@@ -134,8 +138,12 @@ impl Failure {
     fn kernel_message(self) -> Option<String> {
         let dim = self.dim.and_then(dim_at);
         let message = match (self.code, dim) {
-            (Code::DuplicateDimension, Some(dim)) => BuilderError::DuplicateDimension(dim).to_string(),
-            (Code::WarnNotBelowLimit, Some(dim)) => BuilderError::WarnNotBelowLimit(dim).to_string(),
+            (Code::DuplicateDimension, Some(dim)) => {
+                BuilderError::DuplicateDimension(dim).to_string()
+            }
+            (Code::WarnNotBelowLimit, Some(dim)) => {
+                BuilderError::WarnNotBelowLimit(dim).to_string()
+            }
             (Code::ZeroLimit, Some(dim)) => BuilderError::ZeroLimit(dim).to_string(),
             (Code::NoDimensions, _) => BuilderError::NoDimensions.to_string(),
             (Code::UnknownDimension, Some(dim)) => ChargeError::UnknownDimension(dim).to_string(),

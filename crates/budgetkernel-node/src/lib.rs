@@ -33,6 +33,10 @@
 //! expand to, which the lint cannot see into).
 
 #![deny(unsafe_code)]
+#![allow(
+    clippy::must_use_candidate,
+    reason = "the exports are called from JavaScript, where #[must_use] means nothing"
+)]
 
 mod convert;
 mod error;
@@ -93,8 +97,9 @@ pub fn dim_names() -> Vec<&'static str> {
     Dim::ALL.iter().map(|dim| dim.name()).collect()
 }
 
-/// Builds a budget from parallel arrays of declarations, in call order:
-/// `dims[i]` is a dimension index, `limits[i]` its limit, and when
+/// Builds a budget from parallel arrays of declarations.
+///
+/// In call order, `dims[i]` is a dimension index, `limits[i]` its limit, and when
 /// `hasWarn[i]` is non-zero, `warns[i]` its warn threshold. The kernel's
 /// builder validates the declaration. Returns the new budget's handle, or
 /// -1 (`takeError()`: a builder error code with its dimension,
@@ -157,7 +162,14 @@ pub fn charge(handle: f64, dim_index: u32, amount: f64) -> i32 {
 }
 
 /// Charges a bigint amount. Returns a verdict code (0..17) or -1.
+///
+/// napi-rs's `BigInt` conversion copies the value's words into a `Vec`, so
+/// this path allocates once per call on the Rust heap; number amounts do not.
 #[napi(catch_unwind)]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "napi-rs hands arguments over by value; BigInt has no borrowed form"
+)]
 pub fn charge_big(handle: f64, dim_index: u32, amount: BigInt) -> i32 {
     settle(FAILED, |table| {
         let budget = budget_mut(table, handle)?;
@@ -167,8 +179,9 @@ pub fn charge_big(handle: f64, dim_index: u32, amount: BigInt) -> i32 {
     })
 }
 
-/// Charges the first `len` entries of `dims` (indexes) and `amounts`
-/// (numbers) as one atomic checkpoint: every entry is validated first
+/// Charges the first `len` entries of `dims` and `amounts` atomically.
+///
+/// `dims` holds dimension indexes, `amounts` numbers. Every entry is validated first
 /// (index, amount, then whether its dimension is declared); if any fails,
 /// nothing is applied. Returns the `worst` of the verdicts, or -1.
 #[napi(catch_unwind)]
@@ -230,8 +243,12 @@ fn charge_all<A: Copy>(
 }
 
 /// Amount spent on a dimension: a bigint, or `null` when the dimension is
-/// not declared. Throws only for an invalid handle or dimension index,
-/// which the facade never passes.
+/// not declared.
+///
+/// # Errors
+///
+/// `INVALID_HANDLE` or `INVALID_DIMENSION` (thrown), which the facade never
+/// causes: it passes only live handles and valid indexes.
 #[napi(catch_unwind)]
 pub fn spent(handle: f64, dim_index: u32) -> napi::Result<Option<BigInt>> {
     read(handle, dim_index, Budget::spent)
@@ -239,6 +256,10 @@ pub fn spent(handle: f64, dim_index: u32) -> napi::Result<Option<BigInt>> {
 
 /// Headroom left on a dimension (`limit - spent`, floored at zero): a
 /// bigint, or `null` when the dimension is not declared.
+///
+/// # Errors
+///
+/// As [`spent`].
 #[napi(catch_unwind)]
 pub fn remaining(handle: f64, dim_index: u32) -> napi::Result<Option<BigInt>> {
     read(handle, dim_index, Budget::remaining)

@@ -114,24 +114,27 @@ impl Table {
     }
 
     /// Records why the current call failed, for `takeError` to collect.
-    pub fn record(&mut self, failure: Failure) {
+    pub const fn record(&mut self, failure: Failure) {
         self.failure = Some(failure);
     }
 
     /// Hands over (and forgets) the last recorded failure.
-    pub fn take_failure(&mut self) -> Option<Failure> {
+    pub const fn take_failure(&mut self) -> Option<Failure> {
         self.failure.take()
     }
 
     /// Number of live budgets (diagnostics and leak tests).
-    pub fn live(&self) -> usize {
+    pub const fn live(&self) -> usize {
         self.slots.len() - self.free.len()
     }
 }
 
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "generation < 2^21 and index < 2^32, so the value is below 2^53 and exact as f64"
+)]
 fn encode(generation: u32, index: u32) -> Handle {
-    // Exact: generation < 2^21 and index < 2^32, so the sum is below 2^53.
-    f64::from(generation) * f64::from(1u32 << 16) * f64::from(1u32 << 16) + f64::from(index)
+    ((u64::from(generation) << INDEX_BITS) | u64::from(index)) as f64
 }
 
 /// Splits a handle back into (generation, index). Anything that is not a
@@ -146,6 +149,10 @@ fn decode(handle: Handle) -> Option<(u32, u32)> {
     if !(handle >= 0.0 && handle < f64::from(GENERATION_LIMIT) * 4_294_967_296.0) {
         return None;
     }
+    #[allow(
+        clippy::float_cmp,
+        reason = "an exact integrality test, not a tolerance"
+    )]
     if handle.trunc() != handle {
         return None;
     }
@@ -167,4 +174,106 @@ pub fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> Option<R> {
         .try_with(|cell| cell.try_borrow_mut().ok().map(|mut table| f(&mut table)))
         .ok()
         .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use budgetkernel::Dim;
+
+    fn budget(limit: u64) -> Budget {
+        let built = Budget::builder().limit(Dim::Tokens, limit).build();
+        assert!(built.is_ok());
+        let Ok(budget) = built else { unreachable!() };
+        budget
+    }
+
+    fn limit_of(table: &Table, handle: Handle) -> Option<u64> {
+        table.get(handle).and_then(|b| b.remaining(Dim::Tokens))
+    }
+
+    #[test]
+    fn handles_find_their_own_budget() {
+        let mut table = Table::default();
+        let a = table.insert(budget(10));
+        let b = table.insert(budget(20));
+        let (Some(a), Some(b)) = (a, b) else {
+            unreachable!("an empty table has room")
+        };
+        assert_ne!(a.to_bits(), b.to_bits());
+        assert_eq!(limit_of(&table, a), Some(10));
+        assert_eq!(limit_of(&table, b), Some(20));
+        assert_eq!(table.live(), 2);
+    }
+
+    #[test]
+    fn a_released_handle_is_dead_even_after_its_slot_is_reused() {
+        let mut table = Table::default();
+        let Some(old) = table.insert(budget(10)) else {
+            unreachable!()
+        };
+        assert!(table.remove(old));
+        assert!(!table.remove(old), "double release is refused");
+        assert_eq!(table.live(), 0);
+        let Some(new) = table.insert(budget(20)) else {
+            unreachable!()
+        };
+        assert_ne!(
+            old.to_bits(),
+            new.to_bits(),
+            "the reused slot has a new generation"
+        );
+        assert_eq!(table.get(old).map(|_| ()), None);
+        assert_eq!(table.get_mut(old).map(|_| ()), None);
+        assert_eq!(limit_of(&table, new), Some(20));
+    }
+
+    #[test]
+    fn forged_handles_are_refused_not_trusted() {
+        let mut table = Table::default();
+        let Some(real) = table.insert(budget(10)) else {
+            unreachable!()
+        };
+        for forged in [
+            -1.0,
+            0.5,
+            real + 1.0,
+            real + 4_294_967_296.0,
+            f64::NAN,
+            f64::INFINITY,
+            9_007_199_254_740_992.0,
+            f64::MAX,
+        ] {
+            assert!(table.get(forged).is_none(), "{forged}");
+            assert!(!table.remove(forged), "{forged}");
+        }
+        assert_eq!(limit_of(&table, real), Some(10));
+    }
+
+    #[test]
+    fn generations_wrap_without_leaving_the_safe_integer_range() {
+        let mut table = Table::default();
+        let mut last = 0.0;
+        for _ in 0..(GENERATION_LIMIT + 3) {
+            let Some(handle) = table.insert(budget(1)) else {
+                unreachable!()
+            };
+            assert!(handle <= 9_007_199_254_740_991.0);
+            assert!(table.remove(handle));
+            last = handle;
+        }
+        // Slot 0 was reused every time; its generation wrapped to 2.
+        assert_eq!(last.to_bits(), encode(2, 0).to_bits());
+        assert_eq!(table.live(), 0);
+    }
+
+    #[test]
+    fn failures_are_taken_once() {
+        let mut table = Table::default();
+        assert_eq!(table.take_failure(), None);
+        let failure = Failure::new(crate::error::Code::InvalidHandle);
+        table.record(failure);
+        assert_eq!(table.take_failure(), Some(failure));
+        assert_eq!(table.take_failure(), None);
+    }
 }

@@ -618,3 +618,127 @@ describe('extra arguments are ignored; odd but valid inputs work', () => {
     });
   }
 });
+
+// ------------------------------------------ re-entrancy and odd environments
+
+describe('re-entrancy and hostile environments', () => {
+  it('a getter that throws inside chargeMany (array form) propagates its own error and applies nothing', () => {
+    const { budget } = fixture();
+    const boom = new Error('boom');
+    const entry = ['calls', 0];
+    Object.defineProperty(entry, 1, {
+      get() {
+        throw boom;
+      },
+    });
+    let caught: unknown;
+    try {
+      budget.chargeMany([['tokens', 1], entry as [Dim, number]]);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBe(boom);
+    expect(spentAll(budget)).toEqual(FIXTURE_SPENT);
+  });
+
+  it('a getter that throws inside chargeMany (object form) propagates its own error and applies nothing', () => {
+    const { budget } = fixture();
+    const boom = new Error('boom');
+    const charges = {
+      tokens: 1,
+      get calls(): number {
+        throw boom;
+      },
+    };
+    expect(() => budget.chargeMany(charges)).toThrow(boom);
+    expect(spentAll(budget)).toEqual(FIXTURE_SPENT);
+    // and a later checkpoint is not polluted by the aborted one
+    expect(budget.chargeMany([['calls', 1]])).toEqual({ kind: 'continue' });
+    expect(spentAll(budget)).toEqual([60n, U, U, 2n, 0n, U, U, U]);
+  });
+
+  it('a getter that re-enters chargeMany on the same budget: both checkpoints apply, inner first', () => {
+    const { budget } = fixture();
+    let inner: Verdict | undefined;
+    const entry = ['calls', 0];
+    Object.defineProperty(entry, 1, {
+      get() {
+        inner = budget.chargeMany([['tokens', 5], ['calls', 1]]);
+        return 2;
+      },
+    });
+    // inner: tokens 60 → 65 (warn), calls 1 → 2; outer: tokens 65 → 66 (warn), calls 2 → 4
+    const outer = budget.chargeMany([['tokens', 1], entry as [Dim, number], ['memory', 3]]);
+    expect(inner).toEqual({ kind: 'warn', dim: 'tokens' });
+    expect(outer).toEqual({ kind: 'warn', dim: 'tokens' });
+    expect(spentAll(budget)).toEqual([66n, U, U, 4n, 3n, U, U, U]);
+  });
+
+  it('a getter that re-enters with a failing checkpoint does not poison the outer one', () => {
+    const { budget } = fixture();
+    const charges = {
+      tokens: 2,
+      get calls(): number {
+        expect(() => budget.chargeMany([['calls', 1], ['bytes', 1]])).toThrow();
+        return 1;
+      },
+    };
+    expect(budget.chargeMany(charges)).toEqual({ kind: 'warn', dim: 'tokens' });
+    expect(spentAll(budget)).toEqual([62n, U, U, 2n, 0n, U, U, U]);
+  });
+
+  it('a getter that resets the budget mid-validation: the outer checkpoint applies to the reset state', () => {
+    const { budget } = fixture();
+    const charges = {
+      tokens: 2,
+      get calls(): number {
+        budget.reset();
+        return 1;
+      },
+    };
+    expect(budget.chargeMany(charges)).toEqual({ kind: 'continue' });
+    expect(spentAll(budget)).toEqual([2n, U, U, 1n, 0n, U, U, U]);
+  });
+
+  it('Object.prototype pollution does not create dimension names', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.bogus = 0;
+    proto.Tokens = 0;
+    try {
+      const { budget } = fixture();
+      expect(capture(() => budget.charge('bogus' as Dim, 1))).toEqual({ ok: false, error: TYPE });
+      expect(capture(() => budget.charge('Tokens' as Dim, 1))).toEqual({ ok: false, error: TYPE });
+      expect(capture(() => budget.spent('bogus' as Dim))).toEqual({ ok: false, error: TYPE });
+      expect(capture(() => budget.chargeMany([['Tokens' as Dim, 1]]))).toEqual({ ok: false, error: TYPE });
+      // inherited (polluted) keys are not charges
+      expect(budget.chargeMany({ calls: 1 })).toEqual({ kind: 'continue' });
+      expect(spentAll(budget)).toEqual([60n, U, U, 2n, 0n, U, U, U]);
+    } finally {
+      delete proto.bogus;
+      delete proto.Tokens;
+    }
+  });
+
+  it('a 1 MiB dimension name is a TypeError', () => {
+    expectRejected({ name: '1 MiB name', call: (c) => c.budget.charge('t'.repeat(1 << 20) as Dim, 1), want: TYPE });
+  });
+
+  it('a frozen budget object still charges (state lives in the kernel)', () => {
+    const { budget } = fixture();
+    Object.freeze(budget);
+    expect(budget.charge('calls', 4)).toEqual({ kind: 'continue' });
+    expect(budget.charge('calls', 1)).toEqual({ kind: 'exhausted', dim: 'calls' });
+  });
+
+  it('a 20 000-entry chargeMany is applied exactly (bounded, no truncation)', () => {
+    const { budget } = fixture();
+    const entries: Array<[Dim, number]> = [];
+    for (let i = 0; i < 20_000; i++) entries.push(['memory', i]);
+    // sum of 0..19999 = 19999 * 20000 / 2
+    expect(budget.chargeMany(entries)).toEqual({ kind: 'continue' });
+    expect(budget.spent('memory')).toBe(199_990_000n);
+    const again = budget.chargeBatch(new Uint8Array(20_000).fill(4), new Float64Array(20_000).fill(1));
+    expect(again).toEqual({ kind: 'continue' });
+    expect(budget.spent('memory')).toBe(200_010_000n);
+  });
+});

@@ -34,7 +34,7 @@ import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks
 import { Bench } from 'tinybench';
 
 import { BigIntBudget, CONTINUE as JS_CONTINUE, NumberBudget } from './baseline.mjs';
-import { ROOT, buildFloor, floorIsStale, loadFloor } from './build-floor.mjs';
+import { ROOT, buildFloor, buildRawFloor, floorIsStale, loadFloor, loadRawFloor, rawFloorIsStale } from './build-floor.mjs';
 import { pairOursUpstream, runCriterion } from './criterion.mjs';
 import { evaluateTargets, printReport, writeReport } from './report.mjs';
 
@@ -72,20 +72,24 @@ try {
   addonError = `require('index.js') failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
 }
 
-// ---------------------------------------------------------------- the floor
-/** @type {((dim: number, amount: number) => number) | undefined} */
-let benchFloor;
-/** @type {string | undefined} */
-let floorError;
-if (!argv.has('--no-floor-build') && floorIsStale()) {
-  const built = buildFloor();
-  if (!built.ok) floorError = built.reason;
+// --------------------------------------------------------------- the floors
+/**
+ * Builds (if stale) and loads one floor.
+ * @param {() => boolean} isStale
+ * @param {() => ({ ok: true } | { ok: false, reason: string })} build
+ * @param {() => (((dim: number, amount: number) => number) | { error: string })} load
+ * @returns {{ fn?: (dim: number, amount: number) => number, error?: string }}
+ */
+function floorOf(isStale, build, load) {
+  if (!argv.has('--no-floor-build') && isStale()) {
+    const built = build();
+    if (!built.ok) return { error: built.reason };
+  }
+  const f = load();
+  return typeof f === 'function' ? { fn: f } : { error: f.error };
 }
-if (floorError === undefined) {
-  const f = loadFloor();
-  if (typeof f === 'function') benchFloor = f;
-  else floorError = f.error;
-}
+const napiFloor = floorOf(floorIsStale, buildFloor, loadFloor);
+const rawFloor = floorOf(rawFloorIsStale, buildRawFloor, loadRawFloor);
 
 // The floor maps its int result to one of 17 shared frozen objects, as the
 // facade does, so it returns the same shape as charge().
@@ -144,16 +148,27 @@ for (let i = 0; i < BATCH; i++) {
   batchU64[i] = BigInt((i % 7) + 1);
 }
 
-if (benchFloor !== undefined) {
-  const floor = benchFloor;
+if (rawFloor.fn !== undefined) {
+  const floor = rawFloor.fn;
   cases.push({
-    id: 'floor', label: 'floor: empty native call (dim, amount) → shared object', kind: 'floor',
+    id: 'floor.raw', label: 'floor: empty raw Node-API call (dim, amount)', kind: 'floor',
     opsPerSample: OPS, chargesPerOp: 1,
     fn() { for (let i = 0; i < OPS; i++) last = FLOOR_VERDICTS[floor(0, 1)]; },
     check: expectKind('continue'),
   });
 } else {
-  skipped.set('floor', floorError ?? 'floor unavailable');
+  skipped.set('floor.raw', rawFloor.error ?? 'raw floor unavailable');
+}
+if (napiFloor.fn !== undefined) {
+  const floor = napiFloor.fn;
+  cases.push({
+    id: 'floor.napi', label: 'floor: empty napi-rs #[napi] fn (dim, amount)', kind: 'floor',
+    opsPerSample: OPS, chargesPerOp: 1,
+    fn() { for (let i = 0; i < OPS; i++) last = FLOOR_VERDICTS[floor(0, 1)]; },
+    check: expectKind('continue'),
+  });
+} else {
+  skipped.set('floor.napi', napiFloor.error ?? 'napi-rs floor unavailable');
 }
 
 if (api !== undefined && addonError === undefined) {
@@ -464,6 +479,7 @@ for (const c of cases) {
   results.push({
     id: c.id, label: c.label, kind: c.kind, chargesPerOp: c.chargesPerOp, status: 'ok',
     meanNs: r.latency.mean * toNs,
+    p50Ns: r.latency.p50 * toNs,
     p99Ns: r.latency.p99 * toNs,
     rme: r.latency.rme,
     samples: r.latency.samplesCount,
@@ -471,7 +487,7 @@ for (const c of cases) {
   });
 }
 for (const [id, why] of skipped) {
-  results.push({ id, label: id, kind: id === 'floor' ? 'floor' : 'addon', chargesPerOp: null, status: 'not run', reason: why });
+  results.push({ id, label: id, kind: id.startsWith('floor') ? 'floor' : 'addon', chargesPerOp: null, status: 'not run', reason: why });
 }
 
 // ------------------------------------------------------ zero-minor-GC check

@@ -56,15 +56,17 @@ export declare function chargeBig(handle: number, dimIndex: number, amount: bigi
 export declare function clone(handle: number): number
 
 /**
- * Builds a budget from parallel arrays of declarations.
+ * Builds a budget from `count` declarations, in the order they were made.
  *
- * In call order, `dims[i]` is a dimension index, `limits[i]` its limit, and when
- * `hasWarn[i]` is non-zero, `warns[i]` its warn threshold. The kernel's
- * builder validates the declaration. Returns the new budget's handle, or
- * -1 (`takeError()`: a builder error code with its dimension,
- * `INVALID_DIMENSION` or `LENGTH_MISMATCH` with the entry's position).
+ * Declaration `i` is the four words at `declarations[4 * i..]`: the
+ * dimension index, a flag (non-zero: the declaration has a warn
+ * threshold), the limit, and the warn threshold. The kernel's builder
+ * validates the declaration as a whole. Returns the new budget's handle,
+ * or -1 (`takeError()`: a builder error code with its dimension,
+ * `INVALID_DIMENSION` with the declaration's position, or
+ * `LENGTH_MISMATCH`).
  */
-export declare function create(dims: Uint8Array, limits: BigUint64Array, warns: BigUint64Array, hasWarn: Uint8Array): number
+export declare function create(declarations: BigUint64Array, count: number): number
 
 /**
  * The dimension names in kernel index order (`Dim::name()`), read once by

@@ -561,10 +561,10 @@ function lengthMismatch(dims, amounts) {
  * independent budgets.
  */
 class BudgetBuilder {
-    #dims = [];
-    #limits = [];
-    #warns = [];
-    #hasWarn = [];
+    // Declarations as the binding's `create` takes them: four words each
+    // (dimension index, warn flag, limit, warn), in call order.
+    #declarations = new BigUint64Array(4 * 4);
+    #count = 0;
     /**
      * Declares `dim` with an inclusive `limit` and no warn threshold.
      *
@@ -587,10 +587,18 @@ class BudgetBuilder {
         return this.#declare(dimIndex(dim, 'dim'), toU64(limit, 'limit'), toU64(warn, 'warn'));
     }
     #declare(dim, limit, warn) {
-        this.#dims.push(dim);
-        this.#limits.push(limit);
-        this.#warns.push(warn ?? 0n);
-        this.#hasWarn.push(warn === undefined ? 0 : 1);
+        let declarations = this.#declarations;
+        const at = this.#count * 4;
+        if (at === declarations.length) {
+            declarations = new BigUint64Array(declarations.length * 2);
+            declarations.set(this.#declarations);
+            this.#declarations = declarations;
+        }
+        declarations[at] = BigInt(dim);
+        declarations[at + 1] = warn === undefined ? 0n : 1n;
+        declarations[at + 2] = limit;
+        declarations[at + 3] = warn ?? 0n;
+        this.#count++;
         return this;
     }
     /**
@@ -600,7 +608,7 @@ class BudgetBuilder {
      *   `ZERO_LIMIT` or `WARN_NOT_BELOW_LIMIT`, in that order of precedence.
      */
     build() {
-        const handle = native.create(Uint8Array.from(this.#dims), BigUint64Array.from(this.#limits), BigUint64Array.from(this.#warns), Uint8Array.from(this.#hasWarn));
+        const handle = native.create(this.#declarations, this.#count);
         if (handle < 0)
             throw failure('build');
         return adopt(handle);

@@ -615,10 +615,10 @@ function lengthMismatch(dims: Uint8Array, amounts: ArrayLike<unknown>): RangeErr
  * independent budgets.
  */
 export class BudgetBuilder {
-  readonly #dims: number[] = []
-  readonly #limits: bigint[] = []
-  readonly #warns: bigint[] = []
-  readonly #hasWarn: number[] = []
+  // Declarations as the binding's `create` takes them: four words each
+  // (dimension index, warn flag, limit, warn), in call order.
+  #declarations = new BigUint64Array(4 * 4)
+  #count = 0
 
   /**
    * Declares `dim` with an inclusive `limit` and no warn threshold.
@@ -644,10 +644,18 @@ export class BudgetBuilder {
   }
 
   #declare(dim: number, limit: bigint, warn: bigint | undefined): this {
-    this.#dims.push(dim)
-    this.#limits.push(limit)
-    this.#warns.push(warn ?? 0n)
-    this.#hasWarn.push(warn === undefined ? 0 : 1)
+    let declarations = this.#declarations
+    const at = this.#count * 4
+    if (at === declarations.length) {
+      declarations = new BigUint64Array(declarations.length * 2)
+      declarations.set(this.#declarations)
+      this.#declarations = declarations
+    }
+    declarations[at] = BigInt(dim)
+    declarations[at + 1] = warn === undefined ? 0n : 1n
+    declarations[at + 2] = limit
+    declarations[at + 3] = warn ?? 0n
+    this.#count++
     return this
   }
 
@@ -658,12 +666,7 @@ export class BudgetBuilder {
    *   `ZERO_LIMIT` or `WARN_NOT_BELOW_LIMIT`, in that order of precedence.
    */
   build(): Budget {
-    const handle = native.create(
-      Uint8Array.from(this.#dims),
-      BigUint64Array.from(this.#limits),
-      BigUint64Array.from(this.#warns),
-      Uint8Array.from(this.#hasWarn),
-    )
+    const handle = native.create(this.#declarations, this.#count)
     if (handle < 0) throw failure('build')
     return adopt(handle)
   }

@@ -97,25 +97,37 @@ pub fn dim_names() -> Vec<&'static str> {
     Dim::ALL.iter().map(|dim| dim.name()).collect()
 }
 
-/// Builds a budget from parallel arrays of declarations.
+/// Words per declaration in `create`'s input: dimension index, warn flag,
+/// limit, warn threshold.
+const DECLARATION_WORDS: usize = 4;
+
+/// Builds a budget from `count` declarations, in the order they were made.
 ///
-/// In call order, `dims[i]` is a dimension index, `limits[i]` its limit, and when
-/// `hasWarn[i]` is non-zero, `warns[i]` its warn threshold. The kernel's
-/// builder validates the declaration. Returns the new budget's handle, or
-/// -1 (`takeError()`: a builder error code with its dimension,
-/// `INVALID_DIMENSION` or `LENGTH_MISMATCH` with the entry's position).
+/// Declaration `i` is the four words at `declarations[4 * i..]`: the
+/// dimension index, a flag (non-zero: the declaration has a warn
+/// threshold), the limit, and the warn threshold. The kernel's builder
+/// validates the declaration as a whole. Returns the new budget's handle,
+/// or -1 (`takeError()`: a builder error code with its dimension,
+/// `INVALID_DIMENSION` with the declaration's position, or
+/// `LENGTH_MISMATCH`).
 #[napi(catch_unwind)]
-pub fn create(dims: &[u8], limits: &[u64], warns: &[u64], has_warn: &[u8]) -> f64 {
+pub fn create(declarations: &[u64], count: u32) -> f64 {
     settle(-1.0, |table| {
-        let n = dims.len();
-        if limits.len() != n || warns.len() != n || has_warn.len() != n {
-            return Err(Failure::new(Code::LengthMismatch));
-        }
+        let words = usize::try_from(count)
+            .ok()
+            .and_then(|count| count.checked_mul(DECLARATION_WORDS))
+            .and_then(|words| declarations.get(..words))
+            .ok_or(Failure::new(Code::LengthMismatch))?;
         let mut builder = Budget::builder();
-        let entries = dims.iter().zip(limits).zip(warns).zip(has_warn);
-        for (i, (((&dim_index, &limit), &warn), &with_warn)) in entries.enumerate() {
-            let dim = dim(u32::from(dim_index)).map_err(|failure| failure.at(i))?;
-            builder = if with_warn == 0 {
+        for (i, declaration) in words.chunks_exact(DECLARATION_WORDS).enumerate() {
+            let &[dim_index, has_warn, limit, warn] = declaration else {
+                return Err(Failure::new(Code::LengthMismatch));
+            };
+            let dim = u32::try_from(dim_index)
+                .ok()
+                .and_then(dim_at)
+                .ok_or(Failure::new(Code::InvalidDimension).at(i))?;
+            builder = if has_warn == 0 {
                 builder.limit(dim, limit)
             } else {
                 builder.limit_with_warn(dim, limit, warn)

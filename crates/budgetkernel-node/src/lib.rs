@@ -126,7 +126,7 @@ pub fn create(declarations: &[u64], count: u32) -> f64 {
             let dim = u32::try_from(dim_index)
                 .ok()
                 .and_then(dim_at)
-                .ok_or(Failure::new(Code::InvalidDimension).at(i))?;
+                .ok_or_else(|| Failure::new(Code::InvalidDimension).at(i))?;
             builder = if has_warn == 0 {
                 builder.limit(dim, limit)
             } else {

@@ -75,8 +75,19 @@ interface Rejected {
 function expectRejected(c: Rejected): void {
   coercions = 0;
   const ctx = fixture();
-  const got = capture(() => c.call(ctx));
+  let raw: unknown;
+  const got = capture(() => {
+    try {
+      return c.call(ctx);
+    } catch (e) {
+      raw = e;
+      throw e;
+    }
+  });
   expect(got, c.name).toEqual({ ok: false, error: c.want });
+  // a clear error: an Error with a non-empty message (its wording is not part of the contract)
+  expect(raw).toBeInstanceOf(Error);
+  expect(typeof (raw as Error).message === 'string' && (raw as Error).message.length > 0, 'non-empty message').toBe(true);
   expect(coercions, 'no argument was coerced (valueOf/toString/toPrimitive called)').toBe(0);
   expect(spentAll(ctx.budget), 'spent unchanged').toEqual(FIXTURE_SPENT);
   expect(remainingAll(ctx.budget), 'remaining unchanged').toEqual(FIXTURE_REMAINING);
@@ -236,6 +247,11 @@ rejects('chargeMany: bad shapes', [
       ["new Set([['tokens', 1]]) [decision: only arrays and plain objects]", () => new Set([['tokens', 1]])],
       ['new Uint8Array([0])', () => new Uint8Array([0])],
       ["{valueOf: () => [['tokens', 1]]}", () => viaValueOf([['tokens', 1]])],
+      ['a revoked Proxy', () => {
+        const { proxy, revoke } = Proxy.revocable({ tokens: 1 }, {});
+        revoke();
+        return proxy;
+      }],
     ] as Named[]
   ).map(([n, v]): Rejected => ({ name: `chargeMany(${n})`, call: (c) => c.budget.chargeMany(v() as never), want: TYPE })),
   // array form
@@ -385,6 +401,7 @@ const budgetReceivers: Array<[string, (c: Ctx) => unknown]> = [
   ['Object.create(Budget.prototype)', () => Object.create(Budget.prototype)],
   ['a BudgetBuilder', (c) => c.builder],
   ['Budget (the class)', () => Budget],
+  ['a Proxy around a real Budget', (c) => new Proxy(c.budget, {})],
 ];
 const builderReceivers: Array<[string, (c: Ctx) => unknown]> = [
   ['{}', () => ({})],

@@ -285,6 +285,25 @@ describe('chargeMany atomicity', () => {
   });
 });
 
+describe('many live budgets', () => {
+  it('thousands of budgets created, charged, cloned and dropped stay independent', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat({ max: 1000 }), fc.boolean()), { minLength: 1, maxLength: 3000 }), (plan) => {
+        const kept: Array<[Budget, bigint]> = [];
+        plan.forEach(([amount, keep], i) => {
+          const b = Budget.builder().limit('bytes', MAX).build();
+          b.charge('bytes', amount);
+          const c = b.clone();
+          c.charge('bytes', i); // the clone diverges from the original
+          if (keep) kept.push([b, BigInt(amount)], [c, BigInt(amount + i)]);
+        });
+        for (const [b, want] of kept) expect(b.spent('bytes')).toBe(want);
+      }),
+      { numRuns: 10 },
+    );
+  });
+});
+
 describe('clone independence', () => {
   it('a clone and its original evolve as two separately built budgets would', () => {
     const op = fc.tuple(fc.boolean(), dimArb, amountArb, fc.nat({ max: 9 }));

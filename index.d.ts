@@ -178,7 +178,8 @@ export declare class Budget {
      *
      * @param dims - dimension indexes into {@link DIMS}.
      * @param amounts - amounts as numbers (safe integers) or as 64-bit unsigned bigints.
-     * @throws {TypeError} `dims` is not a `Uint8Array`, or `amounts` neither a `Float64Array` nor a `BigUint64Array`.
+     * @throws {TypeError} `dims` is not a `Uint8Array`, `amounts` neither a `Float64Array` nor a
+     *   `BigUint64Array`, or either is backed by a `SharedArrayBuffer` (another thread could change it mid-call).
      * @throws {RangeError} the lengths differ, an index is 8 or more, or a number amount is not a safe non-negative integer.
      * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
      */

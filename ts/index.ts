@@ -545,13 +545,19 @@ export class Budget {
    *
    * @param dims - dimension indexes into {@link DIMS}.
    * @param amounts - amounts as numbers (safe integers) or as 64-bit unsigned bigints.
-   * @throws {TypeError} `dims` is not a `Uint8Array`, or `amounts` neither a `Float64Array` nor a `BigUint64Array`.
+   * @throws {TypeError} `dims` is not a `Uint8Array`, `amounts` neither a `Float64Array` nor a
+   *   `BigUint64Array`, or either is backed by a `SharedArrayBuffer` (another thread could change it mid-call).
    * @throws {RangeError} the lengths differ, an index is 8 or more, or a number amount is not a safe non-negative integer.
    * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
    */
   chargeBatch(dims: Uint8Array, amounts: Float64Array | BigUint64Array): Verdict {
     const handle = this.#handle
     if (!isUint8Array(dims)) throw new TypeError(`dims must be a Uint8Array of indexes into DIMS, got ${describe(dims)}`)
+    // Memory another thread can write while native code reads it would break
+    // validate-then-apply (and is a data race); such batches must be copied.
+    if (isShared(dims) || isShared(amounts)) {
+      throw new TypeError('chargeBatch does not take typed arrays backed by a SharedArrayBuffer; copy them first (e.g. dims.slice())')
+    }
     let code: number
     if (isFloat64Array(amounts)) {
       if (amounts.length !== dims.length) throw lengthMismatch(dims, amounts)
@@ -600,6 +606,10 @@ export class Budget {
     if (handle < 0) throw failure('clone')
     return adopt(handle)
   }
+}
+
+function isShared(array: { buffer?: unknown }): boolean {
+  return typeof SharedArrayBuffer === 'function' && ArrayBuffer.isView(array) && array.buffer instanceof SharedArrayBuffer
 }
 
 function lengthMismatch(dims: Uint8Array, amounts: ArrayLike<unknown>): RangeError {

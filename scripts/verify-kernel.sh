@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Verification matrix of the Rust kernel (crates/budgetkernel), as its
+# security model lists it:
+#
+#   - 4 builds and 4 test runs: {default, no_std} x {MaybeUninit map, safe-map}
+#     (unit tests, proptest properties and doctests)
+#   - clippy -D warnings: --all-features (the safe-map build), plus the
+#     default and --no-default-features builds, the only ones in which the
+#     unsafe map is compiled and therefore linted
+#   - no `unsafe` outside src/fixed_map.rs (the compiler enforces it too)
+#   - cargo fmt --all --check
+#   - cargo doc --no-deps with and without default features, warnings denied
+#   - memory check of the unsafe map:
+#       * `cargo +nightly miri test --lib` when Miri is installed;
+#       * otherwise the library's unit-test binary, built with optimizations,
+#         under valgrind memcheck (a debug build can materialize the
+#         uninitialized slots as zeros, hiding a read of an absent slot; the
+#         optimized one keeps them uninitialized);
+#       * and AddressSanitizer on nightly when a nightly toolchain exists.
+#
+# Usage (from anywhere; it changes to the repository root):
+#   bash scripts/verify-kernel.sh                # everything
+#   bash scripts/verify-kernel.sh --memory-only  # just the memory checks
+# Environment:
+#   BUDGETKERNEL_ALLOW_MISSING_VALGRIND=1  report a missing valgrind as
+#       UNAVAILABLE instead of failing (only when Miri is unavailable too).
+#
+# Every check ends up in the summary table as PASS, FAIL or UNAVAILABLE; a
+# check that did not run is never reported as passed. Exit status is 1 if
+# any check failed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+MEMORY_ONLY=0
+case "${1:-}" in
+  "") ;;
+  --memory-only) MEMORY_ONLY=1 ;;
+  -h | --help)
+    sed -n '2,31p' "$0"
+    exit 0
+    ;;
+  *)
+    echo "unknown argument: $1 (try --help)" >&2
+    exit 2
+    ;;
+esac
+
+PKG=(-p budgetkernel)
+KERNEL_DIR="crates/budgetkernel"
+LOG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/verify-kernel.XXXXXX")"
+trap 'rm -rf "$LOG_DIR"' EXIT
+
+NAMES=()
+STATUSES=()
+SECONDS_TAKEN=()
+NOTES=()
+FAILED=0
+STARTED_AT=$(date +%s)
+
+record() { # name status seconds note
+  NAMES+=("$1")
+  STATUSES+=("$2")
+  SECONDS_TAKEN+=("$3")
+  NOTES+=("$4")
+  if [[ "$2" == FAIL ]]; then FAILED=1; fi
+}
+
+# run "name" command... : runs the command with its output in a log; on
+# failure prints the last lines of the log. Records PASS or FAIL.
+run() {
+  local name="$1"
+  shift
+  local log="$LOG_DIR/${#NAMES[@]}.log"
+  local start end
+  start=$(date +%s)
+  printf '==> %-44s ' "$name"
+  if "$@" >"$log" 2>&1; then
+    end=$(date +%s)
+    echo "PASS ($((end - start))s)"
+    record "$name" PASS "$((end - start))" ""
+  else
+    end=$(date +%s)
+    echo "FAIL ($((end - start))s)"
+    echo "---- last 40 lines of: $*"
+    tail -n 40 "$log" | sed 's/^/    /'
+    echo "----"
+    record "$name" FAIL "$((end - start))" "exit status non-zero"
+  fi
+}
+
+unavailable() { # name note
+  printf '==> %-44s UNAVAILABLE (%s)\n' "$1" "$2"
+  record "$1" UNAVAILABLE "-" "$2"
+}
+
+FEATURE_SETS=(
+  "default|"
+  "no_std|--no-default-features"
+  "safe-map|--features safe-map"
+  "no_std+safe-map|--no-default-features --features safe-map"
+)
+
+no_unsafe_outside_fixed_map() {
+  # Comments and docs may mention the word; code may not use it.
+  local hits
+  hits=$(grep -rnE '(^|[^_[:alnum:]])unsafe[[:space:]]*(\{|fn|impl|trait|extern)' \
+    "$KERNEL_DIR/src" | grep -v "^$KERNEL_DIR/src/fixed_map.rs:" || true)
+  if [[ -n "$hits" ]]; then
+    echo "unsafe code outside src/fixed_map.rs:"
+    echo "$hits"
+    return 1
+  fi
+  echo "no unsafe outside src/fixed_map.rs"
+}
+
+# Prints the path of the library's unit-test binary for the given cargo
+# profile flags (for example --release).
+lib_test_binary() {
+  cargo test "${PKG[@]}" --lib --no-run --message-format=json "$@" 2>/dev/null |
+    grep '"reason":"compiler-artifact"' |
+    grep '"test":true' |
+    grep -o '"executable":"[^"]*"' |
+    cut -d'"' -f4 |
+    tail -n 1
+}
+
+valgrind_release_tests() {
+  cargo test "${PKG[@]}" --lib --release --no-run
+  local bin
+  bin=$(lib_test_binary --release)
+  if [[ -z "$bin" || ! -x "$bin" ]]; then
+    echo "could not locate the release unit-test binary"
+    return 1
+  fi
+  echo "binary: $bin"
+  # Single-threaded: keeps the report readable and valgrind fast.
+  valgrind --error-exitcode=1 --track-origins=yes \
+    --errors-for-leak-kinds=definite --leak-check=full \
+    "$bin" --test-threads=1
+}
+
+asan_tests() {
+  RUSTFLAGS="-Zsanitizer=address" \
+    cargo +nightly test "${PKG[@]}" --lib \
+    --target x86_64-unknown-linux-gnu --target-dir target/asan
+}
+
+memory_checks() {
+  if cargo +nightly miri --version >/dev/null 2>&1; then
+    run "miri: cargo +nightly miri test --lib" cargo +nightly miri test "${PKG[@]}" --lib
+  else
+    unavailable "miri" "cargo +nightly miri is not installed"
+    if command -v valgrind >/dev/null 2>&1; then
+      run "valgrind: release lib tests (memcheck)" valgrind_release_tests
+    elif [[ "${BUDGETKERNEL_ALLOW_MISSING_VALGRIND:-0}" == 1 ]]; then
+      unavailable "valgrind: release lib tests (memcheck)" \
+        "valgrind not installed; allowed by BUDGETKERNEL_ALLOW_MISSING_VALGRIND=1"
+    else
+      echo "valgrind is not installed and Miri is unavailable: the unsafe map would go unchecked." >&2
+      echo "Install valgrind, or set BUDGETKERNEL_ALLOW_MISSING_VALGRIND=1 to accept that." >&2
+      record "valgrind: release lib tests (memcheck)" FAIL "-" "valgrind not installed"
+    fi
+  fi
+  if [[ "$(uname -s)-$(uname -m)" != Linux-x86_64 ]]; then
+    unavailable "asan: nightly lib tests" "only wired up for x86_64 Linux"
+  elif rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    run "asan: nightly lib tests" asan_tests
+  else
+    unavailable "asan: nightly lib tests" "no nightly toolchain"
+  fi
+}
+
+if [[ "$MEMORY_ONLY" == 0 ]]; then
+  for entry in "${FEATURE_SETS[@]}"; do
+    label="${entry%%|*}"
+    read -r -a flags <<<"${entry#*|}"
+    run "build [$label]" cargo build "${PKG[@]}" "${flags[@]}"
+  done
+  for entry in "${FEATURE_SETS[@]}"; do
+    label="${entry%%|*}"
+    read -r -a flags <<<"${entry#*|}"
+    run "test [$label]" cargo test "${PKG[@]}" "${flags[@]}"
+  done
+  run "clippy --all-targets --all-features" \
+    cargo clippy "${PKG[@]}" --all-targets --all-features -- -D warnings
+  run "clippy --all-targets [default]" \
+    cargo clippy "${PKG[@]}" --all-targets -- -D warnings
+  run "clippy --all-targets [no_std]" \
+    cargo clippy "${PKG[@]}" --all-targets --no-default-features -- -D warnings
+  run "no unsafe outside fixed_map.rs" no_unsafe_outside_fixed_map
+  run "cargo fmt --all --check" cargo fmt --all --check
+  run "doc --no-deps [default]" \
+    env RUSTDOCFLAGS="-D warnings" cargo doc "${PKG[@]}" --no-deps
+  run "doc --no-deps [no-default-features]" \
+    env RUSTDOCFLAGS="-D warnings" cargo doc "${PKG[@]}" --no-deps --no-default-features
+fi
+memory_checks
+
+TOTAL=$(($(date +%s) - STARTED_AT))
+echo
+echo "budgetkernel verification summary"
+printf '%-44s  %-11s  %6s  %s\n' "check" "status" "secs" "note"
+printf '%-44s  %-11s  %6s  %s\n' "--------------------------------------------" "-----------" "------" "----"
+for i in "${!NAMES[@]}"; do
+  printf '%-44s  %-11s  %6s  %s\n' "${NAMES[$i]}" "${STATUSES[$i]}" "${SECONDS_TAKEN[$i]}" "${NOTES[$i]}"
+done
+echo "total: ${TOTAL}s"
+if [[ "$FAILED" == 1 ]]; then
+  echo "RESULT: FAIL"
+  exit 1
+fi
+echo "RESULT: PASS (UNAVAILABLE rows did not run and are not counted as passed)"

@@ -160,8 +160,10 @@ export declare class Budget {
      * {@link worst} of their verdicts (`continue` for no charges).
      *
      * Accepts `[dim, amount]` pairs, applied in array order, or an object such
-     * as `{ tokens: 1523, calls: 1 }`, applied in property order (own
-     * enumerable keys; a key whose value is `undefined` is skipped). Every
+     * as `{ tokens: 1523, calls: 1 }`, applied in property order (a plain
+     * object: every own enumerable key must name a dimension; a key whose value
+     * is `undefined` is skipped; a Map, a class instance or an object with a
+     * prototype other than `Object.prototype` or `null` is refused). Every
      * entry is validated before any is applied: if one is refused, nothing is
      * charged. Type and range errors are reported before a `ChargeError`.
      *

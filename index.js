@@ -429,8 +429,10 @@ class Budget {
      * {@link worst} of their verdicts (`continue` for no charges).
      *
      * Accepts `[dim, amount]` pairs, applied in array order, or an object such
-     * as `{ tokens: 1523, calls: 1 }`, applied in property order (own
-     * enumerable keys; a key whose value is `undefined` is skipped). Every
+     * as `{ tokens: 1523, calls: 1 }`, applied in property order (a plain
+     * object: every own enumerable key must name a dimension; a key whose value
+     * is `undefined` is skipped; a Map, a class instance or an object with a
+     * prototype other than `Object.prototype` or `null` is refused). Every
      * entry is validated before any is applied: if one is refused, nothing is
      * charged. Type and range errors are reported before a `ChargeError`.
      *
@@ -452,8 +454,13 @@ class Budget {
                     staging.push(entry[0], entry[1], i);
                 }
             }
-            else if (typeof charges === 'object' && charges !== null && !ArrayBuffer.isView(charges)) {
+            else if (isPlainObject(charges)) {
                 const record = charges;
+                for (const symbol of Object.getOwnPropertySymbols(record)) {
+                    if (Object.prototype.propertyIsEnumerable.call(record, symbol)) {
+                        throw new TypeError(`each key of charges must be one of ${DIM_LIST}, got ${String(symbol)}`);
+                    }
+                }
                 for (const key in record) {
                     if (!Object.prototype.hasOwnProperty.call(record, key))
                         continue;
@@ -463,7 +470,7 @@ class Budget {
                 }
             }
             else {
-                throw new TypeError(`charges must be an array of [dim, amount] pairs or an object of amounts by dimension, got ${describe(charges)}`);
+                throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${describe(charges)}`);
             }
             const { dims, length } = staging;
             const code = staging.big
@@ -555,6 +562,13 @@ class Budget {
     }
 }
 exports.Budget = Budget;
+/** An object literal or a null-prototype object: no Map, Set, class instance or inherited keys. */
+function isPlainObject(value) {
+    if (typeof value !== 'object' || value === null)
+        return false;
+    const proto = Object.getPrototypeOf(value);
+    return proto === Object.prototype || proto === null;
+}
 function isShared(array) {
     return typeof SharedArrayBuffer === 'function' && ArrayBuffer.isView(array) && array.buffer instanceof SharedArrayBuffer;
 }

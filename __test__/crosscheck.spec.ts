@@ -8,6 +8,7 @@
 // kernel semantics.
 
 import { execFile, spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,6 +20,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const NODE_CLI = path.join(ROOT, 'cli', 'budgetkernel.js')
 const REPLAY_BIN = path.join(ROOT, 'target', 'release', 'replay')
 const FIXTURES = path.join(ROOT, '__test__', 'fixtures', 'traces')
+const require = createRequire(import.meta.url)
 
 interface Run {
   readonly name: string
@@ -227,4 +229,28 @@ describe('random traces: Node CLI, upstream 0.1.2 and our kernel agree byte for 
       { numRuns: 40 },
     )
   }, 300_000)
+
+  it('agree on many more traces (the CLI logic in-process, the Rust twin spawned)', async () => {
+    // The same comparison without a Node start-up per trace: cli/replay.js's
+    // replayText is what the CLI runs on each line, minus argv and stdio.
+    const { replayText } = require(path.join(ROOT, 'cli', 'replay.js')) as {
+      replayText(input: Uint8Array): { output: string; status: 0 | 1 }
+    }
+    await fc.assert(
+      fc.asyncProperty(traceArbitrary(), async (t: Trace) => {
+        const input = traceBytes(t)
+        const inProcess = replayText(input)
+        const node: Run = { name: 'node replayText', stdout: Buffer.from(inProcess.output, 'utf8'), stderr: '', status: inProcess.status, signal: null }
+        const [upstream, ours] = await Promise.all([
+          run('rust upstream', REPLAY_BIN, ['--engine', 'upstream', '-'], input),
+          run('rust ours', REPLAY_BIN, ['--engine', 'ours', '-'], input),
+        ])
+        const runs = [node, upstream, ours]
+        if (!agree(runs)) {
+          throw new Error(`replayers disagree\n--- trace ---\n${describeTrace(t)}\n--- outputs ---\n${diffReport(runs)}`)
+        }
+      }),
+      { numRuns: Number(process.env.CROSSCHECK_INPROCESS_RUNS ?? 600) },
+    )
+  }, 600_000)
 })

@@ -147,9 +147,9 @@ const bigintIn = (min: bigint, max: bigint) => fc.bigInt({ min, max })
 /** Amount values worth charging: mostly small, sometimes at the edges. */
 const amountValue: fc.Arbitrary<bigint> = fc.oneof(
   { arbitrary: fc.constantFrom(0n, 1n), weight: 4 },
-  { arbitrary: bigintIn(0n, 20n), weight: 8 },
-  { arbitrary: bigintIn(0n, 5000n), weight: 3 },
-  { arbitrary: fc.constantFrom(SAFE_MAX, SAFE_MAX - 1n, SAFE_MAX + 1n, U64_MAX, U64_MAX - 1n), weight: 2 },
+  { arbitrary: bigintIn(0n, 20n), weight: 14 },
+  { arbitrary: bigintIn(0n, 5000n), weight: 1 },
+  { arbitrary: fc.constantFrom(SAFE_MAX, SAFE_MAX - 1n, SAFE_MAX + 1n, U64_MAX, U64_MAX - 1n), weight: 1 },
   { arbitrary: bigintIn(U64_MAX - 100n, U64_MAX), weight: 1 },
   { arbitrary: bigintIn(0n, U64_MAX), weight: 1 },
 )
@@ -230,8 +230,11 @@ const invalidAmount: fc.Arbitrary<string> = fc.constantFrom(
 /** Spellings whose reading the cross-check pins down (all replayers must agree). */
 const edgeAmount: fc.Arbitrary<string> = fc.constantFrom('-0', '-0.0', '1e-400', '1.0000000000000001', '5e-324', '0.0e0')
 
-const amount: fc.Arbitrary<string> = fc.oneof(
-  { arbitrary: validAmountOf(amountValue), weight: 40 },
+const validAmount: fc.Arbitrary<string> = validAmountOf(amountValue)
+
+/** Any amount field: mostly valid, sometimes refused by the format. */
+const wildAmount: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: validAmount, weight: 40 },
   { arbitrary: invalidAmount, weight: 3 },
   { arbitrary: edgeAmount, weight: 1 },
 )
@@ -279,10 +282,15 @@ const badDimString: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 4 }),
 )
 
-/** A dimension field: usually a known name (sometimes spelled with escapes). */
-const dim: fc.Arbitrary<string> = fc.oneof(
-  { arbitrary: knownDim.map(jsonString), weight: 40 },
+/** A valid dimension field, sometimes spelled with a JSON escape. */
+const validDim: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: knownDim.map(jsonString), weight: 30 },
   { arbitrary: knownDim.map((d) => `"\\u00${d.charCodeAt(0).toString(16)}${d.slice(1)}"`), weight: 1 },
+)
+
+/** Any dimension field: usually a known name, sometimes refused by the format. */
+const wildDim: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: validDim, weight: 40 },
   { arbitrary: badDimString.map(jsonString), weight: 2 },
   { arbitrary: fc.constant('"tok\uE000ens"'), weight: 1 }, // invalid UTF-8 inside the string
   { arbitrary: fc.constantFrom('0', '3', 'null', 'true', '[]', '{}', '["tokens"]', '{"dim":"tokens"}'), weight: 1 },
@@ -291,19 +299,23 @@ const dim: fc.Arbitrary<string> = fc.oneof(
 // ---------------------------------------------------------------------------
 // Operations.
 
-const limitPair: fc.Arbitrary<{ limit: bigint; warn: bigint | null | undefined }> = fc.oneof(
-  // valid: warn strictly below limit, or no warn
-  {
+type LimitPair = { limit: bigint; warn: bigint | null | undefined }
+
+/** Limits the kernel accepts: warn strictly below the limit, or no warn. */
+const goodLimitPair: fc.Arbitrary<LimitPair> = fc.oneof(
+  ...[12n, 60n].map((top) => ({
     arbitrary: fc
-      .tuple(bigintIn(0n, 60n), bigintIn(0n, 60n))
-      .map(([a, b]) => (a > b ? { limit: a, warn: b } : { limit: b + 1n, warn: a })),
-    weight: 6,
-  },
-  { arbitrary: bigintIn(1n, 60n).map((limit) => ({ limit, warn: undefined })), weight: 4 },
-  { arbitrary: bigintIn(1n, 5000n).map((limit) => ({ limit, warn: null })), weight: 1 },
+      .tuple(bigintIn(0n, top), bigintIn(0n, top))
+      .map(([a, b]): LimitPair => (a > b ? { limit: a, warn: b } : { limit: b + 1n, warn: a })),
+    weight: 4,
+  })),
+  { arbitrary: bigintIn(1n, 12n).map((limit): LimitPair => ({ limit, warn: undefined })), weight: 3 },
+  { arbitrary: bigintIn(1n, 60n).map((limit): LimitPair => ({ limit, warn: undefined })), weight: 2 },
+  { arbitrary: bigintIn(1n, 5000n).map((limit): LimitPair => ({ limit, warn: null })), weight: 1 },
   {
-    arbitrary: fc.constantFrom(
+    arbitrary: fc.constantFrom<LimitPair>(
       { limit: SAFE_MAX, warn: SAFE_MAX - 1n },
+      { limit: SAFE_MAX + 1n, warn: undefined },
       { limit: U64_MAX, warn: undefined },
       { limit: U64_MAX, warn: U64_MAX - 1n },
       { limit: U64_MAX - 1n, warn: 0n },
@@ -311,122 +323,138 @@ const limitPair: fc.Arbitrary<{ limit: bigint; warn: bigint | null | undefined }
     ),
     weight: 2,
   },
-  // structurally invalid values: zero limit, warn not below limit
-  {
-    arbitrary: fc.oneof(
-      fc.constant({ limit: 0n, warn: undefined }),
-      bigintIn(0n, 5n).map((w) => ({ limit: 0n, warn: w })),
-      bigintIn(1n, 30n).map((l) => ({ limit: l, warn: l })),
-      fc.tuple(bigintIn(1n, 30n), bigintIn(0n, 30n)).map(([l, d]) => ({ limit: l, warn: l + d })),
-      fc.constant({ limit: U64_MAX, warn: U64_MAX }),
-    ),
-    weight: 2,
-  },
 )
 
-const limitEntry: fc.Arbitrary<string> = fc.oneof(
-  {
-    arbitrary: fc
-      .tuple(dim, limitPair, fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 9 }))
-      .chain(([d, { limit, warn }, lf, wf]) => {
-        const pairs: Array<[string, string]> = [
-          ['dim', d],
-          ['limit', renderAmount(limit, lf)],
-        ]
-        if (warn === null) pairs.push(['warn', 'null'])
-        else if (warn !== undefined) pairs.push(['warn', renderAmount(warn, wf)])
-        return objectFrom(fc.constant(pairs))
-      }),
-    weight: 30,
-  },
-  // an invalid amount in limit or warn
-  {
-    arbitrary: fc
-      .tuple(knownDim, fc.oneof(invalidAmount, edgeAmount), fc.boolean())
-      .map(([d, a, inWarn]) =>
-        inWarn ? `{"dim":"${d}","limit":10,"warn":${a}}` : `{"dim":"${d}","limit":${a}}`,
-      ),
-    weight: 2,
-  },
-  // not an object, or fields missing
-  {
-    arbitrary: fc.constantFrom(
-      '1',
-      'null',
-      '"tokens"',
-      '[]',
-      '["tokens",5]',
-      'true',
-      '{}',
-      '{"dim":"tokens"}',
-      '{"limit":5}',
-      '{"warn":1,"limit":5}',
-      '{"dim":"calls","warn":1}',
-    ),
-    weight: 2,
-  },
+/** Limits the kernel refuses: a zero limit, or warn not below the limit. */
+const refusedLimitPair: fc.Arbitrary<LimitPair> = fc.oneof(
+  fc.constant<LimitPair>({ limit: 0n, warn: undefined }),
+  bigintIn(0n, 5n).map((w): LimitPair => ({ limit: 0n, warn: w })),
+  bigintIn(1n, 30n).map((l): LimitPair => ({ limit: l, warn: l })),
+  fc.tuple(bigintIn(1n, 30n), bigintIn(0n, 30n)).map(([l, d]): LimitPair => ({ limit: l, warn: l + d })),
+  fc.constant<LimitPair>({ limit: U64_MAX, warn: U64_MAX }),
 )
 
-const buildLine: fc.Arbitrary<string> = fc.oneof(
-  {
-    arbitrary: objectFrom(
-      fc.array(limitEntry, { minLength: 0, maxLength: 5 }).map((es) => [
-        ['op', '"build"'],
-        ['limits', `[${es.join(',')}]`],
-      ]),
-    ),
-    weight: 20,
-  },
-  // duplicates on purpose
-  {
-    arbitrary: fc
-      .tuple(knownDim, fc.array(knownDim, { maxLength: 3 }), bigintIn(0n, 9n), bigintIn(0n, 9n))
-      .map(([d, others, a, b]) => {
-        const es = [d, ...others, d].map((x, i) => `{"dim":"${x}","limit":${i % 2 === 0 ? a : b}}`)
-        return `{"op":"build","limits":[${es.join(',')}]}`
-      }),
-    weight: 2,
-  },
-  // limits of the wrong type
-  { arbitrary: fc.constantFrom('{}', '"tokens"', 'null', '5', 'true').map((v) => `{"op":"build","limits":${v}}`), weight: 1 },
+const limitPair: fc.Arbitrary<LimitPair> = fc.oneof(
+  { arbitrary: goodLimitPair, weight: 8 },
+  { arbitrary: refusedLimitPair, weight: 1 },
 )
 
-const chargeLine: fc.Arbitrary<string> = objectFrom(
-  fc.tuple(dim, amount).map(([d, a]) => [
-    ['op', '"charge"'],
-    ['dim', d],
-    ['amount', a],
-  ]),
+/** One `{dim, limit, warn?}` element whose fields are all well-formed. */
+const limitEntryFor = (d: fc.Arbitrary<string>, pair: fc.Arbitrary<LimitPair>): fc.Arbitrary<string> =>
+  fc
+    .tuple(d, pair, fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 9 }))
+    .chain(([dimText, { limit, warn }, lf, wf]) => {
+      const pairs: Array<[string, string]> = [
+        ['dim', dimText],
+        ['limit', renderAmount(limit, lf)],
+      ]
+      if (warn === null) pairs.push(['warn', 'null'])
+      else if (warn !== undefined) pairs.push(['warn', renderAmount(warn, wf)])
+      return objectFrom(fc.constant(pairs))
+    })
+
+/** Elements of `limits` the format refuses. */
+const badLimitEntry: fc.Arbitrary<string> = fc.oneof(
+  limitEntryFor(wildDim, limitPair),
+  fc
+    .tuple(knownDim, fc.oneof(invalidAmount, edgeAmount), fc.boolean())
+    .map(([d, a, inWarn]) => (inWarn ? `{"dim":"${d}","limit":10,"warn":${a}}` : `{"dim":"${d}","limit":${a}}`)),
+  fc.constantFrom(
+    '1',
+    'null',
+    '"tokens"',
+    '[]',
+    '["tokens",5]',
+    'true',
+    '{}',
+    '{"dim":"tokens"}',
+    '{"limit":5}',
+    '{"warn":1,"limit":5}',
+    '{"dim":"calls","warn":1}',
+  ),
 )
 
-const chargePair: fc.Arbitrary<string> = fc.oneof(
-  { arbitrary: fc.tuple(dim, amount).map(([d, a]) => `[${d},${a}]`), weight: 30 },
-  {
-    arbitrary: fc.constantFrom('[]', '["tokens"]', '["tokens",1,2]', '[1,"tokens"]', '{}', '{"dim":"tokens","amount":1}', '"tokens"', 'null', '5'),
-    weight: 1,
-  },
+const buildOf = (entries: fc.Arbitrary<string[]>): fc.Arbitrary<string> =>
+  objectFrom(
+    entries.map((es): Array<[string, string]> => [
+      ['op', '"build"'],
+      ['limits', `[${es.join(',')}]`],
+    ]),
+  )
+
+/** A build the kernel accepts: some of the pool's dimensions, good limits. */
+const goodBuildFor = (pool: readonly string[]): fc.Arbitrary<string> =>
+  fc
+    .shuffledSubarray(pool.slice(), { minLength: 1 })
+    .chain((names) =>
+      buildOf(fc.tuple(...names.map((n) => limitEntryFor(fc.constant(jsonString(n)), goodLimitPair))).map((es) => es)),
+    )
+
+/** A well-formed build the kernel refuses (or accepts by chance). */
+const refusedBuild: fc.Arbitrary<string> = fc.oneof(
+  buildOf(fc.array(limitEntryFor(validDim, limitPair), { minLength: 0, maxLength: 5 })),
+  buildOf(fc.constant([])),
+  fc
+    .tuple(knownDim, fc.array(knownDim, { maxLength: 3 }), bigintIn(0n, 9n), bigintIn(0n, 9n))
+    .map(([d, others, a, b]) => {
+      const es = [d, ...others, d].map((x, i) => `{"dim":"${x}","limit":${i % 2 === 0 ? a : b}}`)
+      return `{"op":"build","limits":[${es.join(',')}]}`
+    }),
 )
 
-const chargeManyLine: fc.Arbitrary<string> = fc.oneof(
-  {
-    arbitrary: objectFrom(
-      fc.array(chargePair, { maxLength: 5 }).map((ps) => [
-        ['op', '"chargeMany"'],
-        ['charges', `[${ps.join(',')}]`],
-      ]),
-    ),
-    weight: 20,
-  },
+/** A build line the format refuses. */
+const badBuild: fc.Arbitrary<string> = fc.oneof(
+  buildOf(
+    fc
+      .tuple(fc.array(limitEntryFor(validDim, limitPair), { maxLength: 3 }), badLimitEntry, fc.array(limitEntryFor(wildDim, limitPair), { maxLength: 2 }))
+      .map(([a, b, c]) => [...a, b, ...c]),
+  ),
+  fc.constantFrom('{}', '"tokens"', 'null', '5', 'true').map((v) => `{"op":"build","limits":${v}}`),
+)
+
+const chargeOf = (d: fc.Arbitrary<string>, a: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+  objectFrom(
+    fc.tuple(d, a).map(([dimText, amountText]): Array<[string, string]> => [
+      ['op', '"charge"'],
+      ['dim', dimText],
+      ['amount', amountText],
+    ]),
+  )
+
+const chargeManyOf = (pair: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+  objectFrom(
+    fc.array(pair, { maxLength: 5 }).map((ps): Array<[string, string]> => [
+      ['op', '"chargeMany"'],
+      ['charges', `[${ps.join(',')}]`],
+    ]),
+  )
+
+const pairOf = (d: fc.Arbitrary<string>, a: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+  fc.tuple(d, a).map(([dimText, amountText]) => `[${dimText},${amountText}]`)
+
+const badPair: fc.Arbitrary<string> = fc.constantFrom(
+  '[]',
+  '["tokens"]',
+  '["tokens",1,2]',
+  '[1,"tokens"]',
+  '{}',
+  '{"dim":"tokens","amount":1}',
+  '"tokens"',
+  'null',
+  '5',
+)
+
+const badChargeMany: fc.Arbitrary<string> = fc.oneof(
+  { arbitrary: chargeManyOf(fc.oneof({ arbitrary: pairOf(wildDim, wildAmount), weight: 8 }, { arbitrary: badPair, weight: 1 })), weight: 6 },
   { arbitrary: fc.constantFrom('{}', '"x"', 'null', '1', '{"tokens":1}').map((v) => `{"op":"chargeMany","charges":${v}}`), weight: 1 },
 )
 
-const queryLine: fc.Arbitrary<string> = fc
-  .tuple(fc.constantFrom('spent', 'remaining'), dim)
-  .chain(([op, d]) =>
+const queryOf = (d: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+  fc.tuple(fc.constantFrom('spent', 'remaining'), d).chain(([op, dimText]) =>
     objectFrom(
       fc.constant<Array<[string, string]>>([
         ['op', jsonString(op)],
-        ['dim', d],
+        ['dim', dimText],
       ]),
     ),
   )
@@ -543,40 +571,75 @@ const deepLine: fc.Arbitrary<string> = fc
     return `{"op":"reset","deep":${open}${close}}`
   })
 
-export const traceLine: fc.Arbitrary<string> = fc.oneof(
-  { arbitrary: buildLine, weight: 7 },
-  { arbitrary: chargeLine, weight: 16 },
-  { arbitrary: chargeManyLine, weight: 6 },
-  { arbitrary: queryLine, weight: 7 },
-  { arbitrary: resetLine, weight: 2 },
-  { arbitrary: blankLine, weight: 1 },
-  { arbitrary: notJsonLine, weight: 1 },
-  { arbitrary: notObjectLine, weight: 1 },
-  { arbitrary: badOpLine, weight: 1 },
-  { arbitrary: missingFieldLine, weight: 1 },
-  { arbitrary: deepLine, weight: 1 },
+/**
+ * Lines the format accepts (some of which the kernel refuses). Dimensions
+ * come mostly from `pool`, the few this trace declares, so that charges
+ * usually land on declared dimensions and reach warn and exhaustion.
+ */
+export function validLineFor(pool: readonly string[]): fc.Arbitrary<string> {
+  const name = fc.oneof({ arbitrary: fc.constantFrom(...pool), weight: 12 }, { arbitrary: fc.constantFrom(...DIM_NAMES), weight: 1 })
+  const d = fc.oneof(
+    { arbitrary: name.map(jsonString), weight: 30 },
+    { arbitrary: name.map((n) => `"\\u00${n.charCodeAt(0).toString(16)}${n.slice(1)}"`), weight: 1 },
+  )
+  return fc.oneof(
+    { arbitrary: goodBuildFor(pool), weight: 4 },
+    { arbitrary: refusedBuild, weight: 1 },
+    { arbitrary: chargeOf(d, validAmount), weight: 18 },
+    { arbitrary: chargeManyOf(pairOf(d, validAmount)), weight: 6 },
+    { arbitrary: queryOf(d), weight: 7 },
+    { arbitrary: resetLine, weight: 3 },
+    { arbitrary: blankLine, weight: 1 },
+  )
+}
+
+/** Lines the format refuses, one kind of mistake each. */
+export const invalidLine: fc.Arbitrary<string> = fc.oneof(
+  badBuild,
+  chargeOf(wildDim, wildAmount),
+  badChargeMany,
+  queryOf(wildDim),
+  notJsonLine,
+  notObjectLine,
+  badOpLine,
+  missingFieldLine,
+  deepLine,
 )
 
 /** Optional surrounding whitespace that JSON allows (and a trailing CR). */
-const paddedLine: fc.Arbitrary<string> = fc
-  .tuple(traceLine, fc.constantFrom('', '', '', '', ' ', '\t'), fc.constantFrom('', '', '', '', ' ', '\r', ' \t'))
-  .map(([l, pre, post]) => pre + l + post)
+const padded = (line: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+  fc
+    .tuple(line, fc.constantFrom('', '', '', '', ' ', '\t'), fc.constantFrom('', '', '', '', ' ', '\r', ' \t'))
+    .map(([l, pre, post]) => pre + l + post)
 
 export interface TraceOptions {
   readonly maxLines?: number
 }
 
-/** Random traces. Most start with a build so later operations act on a budget. */
+/**
+ * Random traces. Most start with a build the kernel accepts so that later
+ * operations act on a budget. About a third of the traces hold only valid
+ * lines (exit status 0); the others mix in invalid lines (exit status 1).
+ */
 export function traceArbitrary(opts: TraceOptions = {}): fc.Arbitrary<Trace> {
   const maxLines = opts.maxLines ?? 30
-  return fc.record({
-    lines: fc
-      .tuple(fc.option(buildLine, { freq: 6, nil: undefined }), fc.array(paddedLine, { maxLength: maxLines }))
-      .map(([first, rest]) => (first === undefined ? rest : [first, ...rest])),
-    eol: fc.constantFrom<'\n' | '\r\n'>('\n', '\n', '\n', '\r\n'),
-    trailingEol: fc.boolean(),
-    // A leading U+FEFF is an ordinary character to the format (not JSON
-    // whitespace), so the first line becomes invalid JSON. Rare on purpose.
-    bom: fc.integer({ min: 0, max: 19 }).map((n) => n === 0),
+  return fc.uniqueArray(knownDim, { minLength: 1, maxLength: 4 }).chain((pool) => {
+    const valid = validLineFor(pool)
+    const clean = padded(valid)
+    const mixed = padded(fc.oneof({ arbitrary: valid, weight: 12 }, { arbitrary: invalidLine, weight: 1 }))
+    const body = fc.oneof(
+      { arbitrary: fc.array(clean, { maxLength: maxLines }), weight: 1 },
+      { arbitrary: fc.array(mixed, { maxLength: maxLines }), weight: 2 },
+    )
+    return fc.record({
+      lines: fc
+        .tuple(fc.option(goodBuildFor(pool), { freq: 8, nil: undefined }), body)
+        .map(([first, rest]) => (first === undefined ? rest : [first, ...rest])),
+      eol: fc.constantFrom<'\n' | '\r\n'>('\n', '\n', '\n', '\r\n'),
+      trailingEol: fc.boolean(),
+      // A leading U+FEFF is an ordinary character to the format (not JSON
+      // whitespace), so the first line becomes invalid JSON. Rare on purpose.
+      bom: fc.integer({ min: 0, max: 29 }).map((n) => n === 0),
+    })
   })
 }

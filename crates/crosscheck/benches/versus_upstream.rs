@@ -99,9 +99,9 @@ macro_rules! charge_cases {
                         let budget = black_box(&mut budget);
                         // Each verdict is consumed on its own, as a caller
                         // does; see the module docs on why not as a tuple.
-                        black_box(budget.charge(black_box(Dim::Tokens), black_box(1)));
-                        black_box(budget.charge(black_box(Dim::Millis), black_box(1)));
-                        black_box(budget.charge(black_box(Dim::Calls), black_box(1)));
+                        let _ = black_box(budget.charge(black_box(Dim::Tokens), black_box(1)));
+                        let _ = black_box(budget.charge(black_box(Dim::Millis), black_box(1)));
+                        let _ = black_box(budget.charge(black_box(Dim::Calls), black_box(1)));
                     });
                 });
             }

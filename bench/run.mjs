@@ -26,7 +26,7 @@
 process.env.NODE_ENV = 'production';
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -203,6 +203,24 @@ if (api !== undefined && addonError === undefined) {
       check: expectKind('exhausted'),
     },
   );
+
+  // Decomposition, not a target: the binding's own charge export called
+  // directly, without the facade (dimension switch, amount typeof, verdict
+  // lookup). It uses the binding's internal create() layout, so it is skipped
+  // when that changes.
+  try {
+    const native = require(join(ROOT, 'binding.js'));
+    const h = native.create(BigUint64Array.of(0n, 0n, U64_MAX, 0n), 1);
+    if (typeof h !== 'number' || h < 0 || native.charge(h, 0, 0) !== 0) throw new Error('unexpected create()/charge() result');
+    cases.push({
+      id: 'native.charge', label: 'binding charge() direct, no facade', kind: 'addon',
+      opsPerSample: OPS, chargesPerOp: 1,
+      fn() { for (let i = 0; i < OPS; i++) last = FLOOR_VERDICTS[native.charge(h, 0, 1)]; },
+      check: expectKind('continue'),
+    });
+  } catch (e) {
+    skipped.set('native.charge', `binding.js internals differ from what the bench expects: ${e instanceof Error ? e.message : String(e)}`);
+  }
 
   const cp3 = Budget.builder().limit('tokens', U64_MAX).limit('millis', U64_MAX).limit('calls', U64_MAX).build();
   const cpArr = cp3.clone();
@@ -572,6 +590,9 @@ const info = {
   busyEnd: loadAtEnd.busy,
   durationS: (Date.now() - startedAt.getTime()) / 1000,
 };
+// The raw run, for `node bench/render.mjs` to re-render the report without measuring again.
+mkdirSync(join(ROOT, 'bench', '.build'), { recursive: true });
+writeFileSync(join(ROOT, 'bench', '.build', 'last-run.json'), `${JSON.stringify({ info, results, gc, rust, pairs }, null, 1)}\n`);
 const targets = evaluateTargets(results, gc, pairs, rust);
 printReport(info, results, targets, gc, rust, pairs);
 if (!argv.has('--no-write')) {

@@ -85,6 +85,12 @@ run() {
     echo "FAIL ($((end - start))s)"
     echo "---- last 40 lines of: $*"
     tail -n 40 "$log" | sed 's/^/    /'
+    # Memory-checker reports can be far from the end of the log.
+    if grep -qE 'Conditional jump|Use of uninitialised|Invalid (read|write)|ERROR: AddressSanitizer' "$log"; then
+      echo "---- first memory error report:"
+      grep -m 1 -A 10 -E 'Conditional jump|Use of uninitialised|Invalid (read|write)|ERROR: AddressSanitizer' "$log" |
+        sed 's/^/    /'
+    fi
     echo "----"
     record "$name" FAIL "$((end - start))" "exit status non-zero"
   fi
@@ -126,7 +132,13 @@ lib_test_binary() {
     tail -n 1
 }
 
-valgrind_release_tests() {
+# A subshell, so the profile overrides below stay local to this check.
+valgrind_release_tests() (
+  # Still the optimized release profile (opt-level 3, LTO); only keep line
+  # tables and symbols so a memcheck report names the offending source line
+  # instead of `???` (the workspace release profile strips symbols).
+  export CARGO_PROFILE_RELEASE_DEBUG=line-tables-only
+  export CARGO_PROFILE_RELEASE_STRIP=none
   cargo test "${PKG[@]}" --lib --release --no-run
   local bin
   bin=$(lib_test_binary --release)
@@ -139,7 +151,7 @@ valgrind_release_tests() {
   valgrind --error-exitcode=1 --track-origins=yes \
     --errors-for-leak-kinds=definite --leak-check=full \
     "$bin" --test-threads=1
-}
+)
 
 asan_tests() {
   RUSTFLAGS="-Zsanitizer=address" \

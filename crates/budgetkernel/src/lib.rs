@@ -129,3 +129,8 @@ pub use budget::{Budget, BudgetBuilder};
 pub use dim::{Dim, MAX_DIMS};
 pub use error::{BuilderError, ChargeError};
 pub use verdict::Verdict;
+
+/// The README's example, compiled and run as a doctest so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,271 @@
+// The package as a user installs it. `npm pack` the root package and the
+// linux-x64-gnu platform package (from a temporary copy of npm/linux-x64-gnu
+// with the built .node file added, never writing into the repo), install both
+// tarballs offline into a fresh project under the OS temp dir (no access to
+// this repo's node_modules), then use it the four ways a user does:
+// require(), import, `npx budgetkernel replay`, and tsc against the installed
+// typings.
+
+import { execFile } from 'node:child_process'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const PLATFORM_DIR = path.join(ROOT, 'npm', 'linux-x64-gnu')
+const NATIVE = 'budgetkernel.linux-x64-gnu.node'
+const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+const FIXTURES = path.join(ROOT, '__test__', 'fixtures', 'traces')
+
+/**
+ * The environment of a user's shell: nothing inherited from an `npm test`
+ * run (npm_* variables, this repo's node_modules/.bin on PATH, NODE_PATH,
+ * NODE_OPTIONS).
+ */
+function userEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.toLowerCase().startsWith('npm_') || k === 'NODE_PATH' || k === 'NODE_OPTIONS' || k === 'INIT_CWD') continue
+    env[k] = v
+  }
+  env.PATH = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((p) => !p.startsWith(ROOT))
+    .join(path.delimiter)
+  return env
+}
+
+interface Result {
+  status: number | null
+  stdout: string
+  stderr: string
+}
+
+function exec(cmd: string, args: readonly string[], cwd: string, input?: string): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, { cwd, env: userEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = (err as { code?: unknown } | null)?.code
+      resolve({ status: err === null ? 0 : typeof code === 'number' ? code : null, stdout, stderr })
+    })
+    if (input !== undefined) child.stdin?.end(input)
+  })
+}
+
+const npm = (args: readonly string[], cwd: string) => exec('npm', args, cwd)
+const node = (args: readonly string[], cwd: string, input?: string) => exec(process.execPath, args, cwd, input)
+
+function must(r: Result, what: string): Result {
+  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`)
+  return r
+}
+
+interface Packed {
+  filename: string
+  files: Array<{ path: string }>
+}
+
+let work = ''
+let project = ''
+let rootPack: Packed
+let platformPack: Packed
+
+beforeAll(async () => {
+  for (const f of ['index.js', 'index.d.ts', 'binding.js', 'binding.d.ts', NATIVE]) {
+    if (!existsSync(path.join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first`)
+  }
+  work = mkdtempSync(path.join(tmpdir(), 'bk-packaging-'))
+  const tarballs = path.join(work, 'tarballs')
+  mkdirSync(tarballs)
+
+  // The root package as published: only what `files` lists, scripts not run.
+  const root = must(await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tarballs], ROOT), 'npm pack (root)')
+  rootPack = (JSON.parse(root.stdout) as Packed[])[0] as Packed
+
+  // The platform package, as `napi artifacts` would fill it: a copy of the
+  // generated npm/linux-x64-gnu with the built binary moved in.
+  const platform = path.join(work, 'linux-x64-gnu')
+  cpSync(PLATFORM_DIR, platform, { recursive: true })
+  copyFileSync(path.join(ROOT, NATIVE), path.join(platform, NATIVE))
+  const plat = must(await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tarballs], platform), 'npm pack (linux-x64-gnu)')
+  platformPack = (JSON.parse(plat.stdout) as Packed[])[0] as Packed
+
+  // A fresh project, outside the repo, that installs both tarballs offline.
+  // The root package's optionalDependencies name the platform packages; the
+  // linux-x64-gnu one is satisfied by the tarball installed alongside, the
+  // others are for other platforms and are skipped.
+  project = path.join(work, 'project')
+  mkdirSync(project)
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'bk-consumer', version: '1.0.0', private: true }, null, 2))
+  must(
+    await npm(
+      [
+        'install',
+        '--offline',
+        '--no-audit',
+        '--no-fund',
+        '--no-package-lock',
+        path.join(tarballs, rootPack.filename),
+        path.join(tarballs, platformPack.filename),
+      ],
+      project,
+    ),
+    'npm install of the tarballs',
+  )
+}, 180_000)
+
+afterAll(() => {
+  if (work !== '') rmSync(work, { recursive: true, force: true })
+})
+
+describe('npm pack', () => {
+  it('the root tarball holds the built JS, typings and CLI, and no native binary or sources', () => {
+    const files = rootPack.files.map((f) => f.path).sort()
+    for (const f of ['package.json', 'index.js', 'index.d.ts', 'binding.js', 'binding.d.ts', 'cli/budgetkernel.js', 'cli/replay.js', 'cli/pretty.js']) {
+      expect(files, f).toContain(f)
+    }
+    expect(files.filter((f) => f.endsWith('.node') || f.startsWith('ts/') || f.startsWith('__test__/') || f.startsWith('crates/'))).toEqual([])
+  })
+
+  it('the platform tarball holds the native binary it names as main', () => {
+    const files = platformPack.files.map((f) => f.path).sort()
+    expect(files).toContain(NATIVE)
+    expect(files).toContain('package.json')
+    const manifest = JSON.parse(readFileSync(path.join(PLATFORM_DIR, 'package.json'), 'utf8')) as { main: string; name: string }
+    expect(manifest.main).toBe(NATIVE)
+    expect(manifest.name).toBe('budgetkernel-linux-x64-gnu')
+  })
+
+  it('installs the built files, byte for byte', () => {
+    for (const f of ['index.js', 'index.d.ts', 'binding.js', 'binding.d.ts', 'cli/budgetkernel.js', 'cli/replay.js']) {
+      const installed = readFileSync(path.join(project, 'node_modules', 'budgetkernel', f))
+      expect(installed.equals(readFileSync(path.join(ROOT, f))), f).toBe(true)
+    }
+    const binary = readFileSync(path.join(project, 'node_modules', 'budgetkernel-linux-x64-gnu', NATIVE))
+    expect(binary.equals(readFileSync(path.join(ROOT, NATIVE)))).toBe(true)
+  })
+})
+
+describe('the installed package', () => {
+  it("require('budgetkernel') resolves inside the project and works", async () => {
+    const script = `
+      const bk = require('budgetkernel');
+      const b = bk.Budget.builder().limitWithWarn('tokens', 10, 5).limit('calls', 2n).build();
+      const out = {
+        resolved: require.resolve('budgetkernel'),
+        platform: require.resolve('budgetkernel-linux-x64-gnu'),
+        dims: bk.DIMS,
+        max: bk.MAX_DIMS,
+        v: [b.charge('tokens', 5), b.charge('tokens', 1), b.charge('tokens', 4n), b.charge('tokens', 1)],
+        many: b.chargeMany([['calls', 1], ['calls', 1]]),
+        spent: String(b.spent('tokens')),
+        remaining: String(b.remaining('calls')),
+        undeclared: b.spent('bytes'),
+      };
+      let err;
+      try { b.charge('bytes', 1) } catch (e) { err = { builder: e instanceof bk.BuilderError, charge: e instanceof bk.ChargeError, code: e.code, dim: e.dim } }
+      out.err = err;
+      console.log(JSON.stringify(out));
+    `
+    const r = must(await node(['-e', script], project), 'require')
+    const out = JSON.parse(r.stdout) as Record<string, unknown>
+    expect(out.resolved).toBe(path.join(project, 'node_modules', 'budgetkernel', 'index.js'))
+    expect(out.platform).toBe(path.join(project, 'node_modules', 'budgetkernel-linux-x64-gnu', NATIVE))
+    expect(out.dims).toEqual(['tokens', 'millis', 'bytes', 'calls', 'memory', 'custom0', 'custom1', 'custom2'])
+    expect(out.max).toBe(8)
+    // tokens limit 10 warn 5: spent 5 (not > 5), 6 (> 5), 10 (not > 10), 11 (> 10).
+    expect(out.v).toEqual([{ kind: 'continue' }, { kind: 'warn', dim: 'tokens' }, { kind: 'warn', dim: 'tokens' }, { kind: 'exhausted', dim: 'tokens' }])
+    // calls limit 2: 1 then 2, neither above the limit.
+    expect(out.many).toEqual({ kind: 'continue' })
+    expect(out.spent).toBe('11')
+    expect(out.remaining).toBe('0')
+    expect(out.undeclared).toBeUndefined()
+    expect(out.err).toEqual({ builder: false, charge: true, code: 'UNKNOWN_DIMENSION', dim: 'bytes' })
+  }, 60_000)
+
+  it("import { ... } from 'budgetkernel' works from ESM with named exports", async () => {
+    writeFileSync(
+      path.join(project, 'esm.mjs'),
+      `
+      import { Budget, DIMS, MAX_DIMS, worst, isContinuing, isExhausted, BudgetError, BuilderError, ChargeError } from 'budgetkernel';
+      import * as ns from 'budgetkernel';
+      const b = Budget.builder().limit('millis', 100).build();
+      const v = b.charge('millis', 101);
+      let code;
+      try { Budget.builder().limit('tokens', 0).build() } catch (e) { code = [e instanceof BuilderError, e instanceof BudgetError, e.code, e.dim] }
+      console.log(JSON.stringify({
+        kinds: [typeof Budget, typeof worst, typeof ChargeError, Array.isArray(DIMS), MAX_DIMS],
+        v, worst: worst({ kind: 'continue' }, v), cont: isContinuing(v), exh: isExhausted(v), code,
+        same: ns.Budget === Budget,
+      }));
+      `,
+    )
+    const r = must(await node(['esm.mjs'], project), 'import')
+    expect(JSON.parse(r.stdout)).toEqual({
+      kinds: ['function', 'function', 'function', true, 8],
+      v: { kind: 'exhausted', dim: 'millis' },
+      worst: { kind: 'exhausted', dim: 'millis' },
+      cont: false,
+      exh: true,
+      code: [true, true, 'ZERO_LIMIT', 'tokens'],
+      same: true,
+    })
+  }, 60_000)
+
+  it('npx budgetkernel replay prints the expected JSON lines (file and stdin)', async () => {
+    copyFileSync(path.join(FIXTURES, 'basics.jsonl'), path.join(project, 'trace.jsonl'))
+    const expected = readFileSync(path.join(FIXTURES, 'basics.out'), 'utf8')
+    const fromFile = await exec('npx', ['--offline', '--no', 'budgetkernel', 'replay', 'trace.jsonl'], project)
+    expect(fromFile.stderr).toBe('')
+    expect(fromFile.stdout).toBe(expected)
+    expect(fromFile.status).toBe(0)
+    const invalid = readFileSync(path.join(FIXTURES, 'invalid-lines.jsonl'), 'utf8')
+    const fromStdin = await exec('npx', ['--offline', '--no', 'budgetkernel', 'replay', '-'], project, invalid)
+    expect(fromStdin.stdout).toBe(readFileSync(path.join(FIXTURES, 'invalid-lines.out'), 'utf8'))
+    expect(fromStdin.status).toBe(1)
+  }, 60_000)
+
+  it('a TypeScript file type-checks against the installed typings (CJS and ESM), and wrong calls do not', async () => {
+    writeFileSync(
+      path.join(project, 'check.ts'),
+      `
+      import { Budget, DIMS, worst, type Dim, type Verdict } from 'budgetkernel'
+      const b: Budget = Budget.builder().limit('tokens', 10).build()
+      const v: Verdict = worst(b.charge('tokens', 1), b.chargeMany({ tokens: 2n }))
+      const d: Dim | undefined = v.kind === 'continue' ? DIMS[0] : v.dim
+      const s: bigint | undefined = b.spent('tokens')
+      // @ts-expect-error not a dimension
+      b.charge('tokenz', 1)
+      // @ts-expect-error a string amount
+      b.charge('tokens', '1')
+      export { d, s }
+      `,
+    )
+    writeFileSync(
+      path.join(project, 'check-esm.mts'),
+      `
+      import { Budget, type Verdict } from 'budgetkernel'
+      const v: Verdict = Budget.builder().limit('calls', 1).build().charge('calls', 1)
+      // @ts-expect-error a continue verdict has no dimension
+      if (v.kind === 'continue') console.log(v.dim)
+      export { v }
+      `,
+    )
+    writeFileSync(
+      path.join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], types: [], skipLibCheck: false },
+        files: ['check.ts', 'check-esm.mts'],
+      }),
+    )
+    const ok = await node([TSC, '-p', path.join(project, 'tsconfig.json'), '--pretty', 'false'], project)
+    expect(ok.stdout + ok.stderr).toBe('')
+    expect(ok.status).toBe(0)
+    // The same setup fails on an unmarked wrong call: the typings are really in use.
+    writeFileSync(path.join(project, 'check-esm.mts'), `import { Budget } from 'budgetkernel'\nBudget.builder().limit('tokens', '5')\n`)
+    const bad = await node([TSC, '-p', path.join(project, 'tsconfig.json'), '--pretty', 'false'], project)
+    expect(bad.status).not.toBe(0)
+    expect(bad.stdout).toMatch(/check-esm\.mts\(2,\d+\): error TS2345/)
+  }, 120_000)
+})

@@ -9,12 +9,14 @@
 
 import { execFile, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { describeTrace, traceArbitrary, traceBytes, type Trace } from './trace-arbitrary'
+
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const NODE_CLI = path.join(ROOT, 'cli', 'budgetkernel.js')
@@ -205,7 +207,7 @@ describe('random traces: Node CLI, upstream 0.1.2 and our kernel agree byte for 
           throw new Error(`unexpected exit status\n--- trace ---\n${describeTrace(t)}\n--- outputs ---\n${diffReport(runs)}`)
         }
       }),
-      { numRuns: Number(process.env.CROSSCHECK_RUNS ?? 150) },
+      { numRuns: Number(process.env.CROSSCHECK_RUNS ?? 200) },
     )
   }, 600_000)
 
@@ -250,7 +252,47 @@ describe('random traces: Node CLI, upstream 0.1.2 and our kernel agree byte for 
           throw new Error(`replayers disagree\n--- trace ---\n${describeTrace(t)}\n--- outputs ---\n${diffReport(runs)}`)
         }
       }),
-      { numRuns: Number(process.env.CROSSCHECK_INPROCESS_RUNS ?? 600) },
+      { numRuns: Number(process.env.CROSSCHECK_INPROCESS_RUNS ?? 2000) },
     )
   }, 600_000)
+
+  it('agree on one large trace (about 1 MiB), read in many chunks, from stdin and from a file', async () => {
+    // Replayers read their input in chunks; multi-byte characters and
+    // invalid UTF-8 sequences then straddle chunk boundaries. Every third line
+    // is dense with 2-, 3- and 4-byte characters (and sometimes raw invalid
+    // bytes), so boundaries fall inside them many times over.
+    const sampled = fc.sample(traceArbitrary(), { seed: 20261128, numRuns: 600 })
+    const lines: string[] = []
+    let k = 0
+    for (const t of sampled) {
+      for (const l of t.lines) {
+        lines.push(l)
+        if (++k % 3 === 0) {
+          const pad = 'ö€😀'.repeat(1 + (k % 7))
+          lines.push(
+            k % 2 === 0
+              ? `{"op":"charge","dim":"${pad}","amount":${k % 13}}`
+              : `{"op":"spent","dim":"tokens","note":"${pad}${k % 5 === 0 ? '\uE001' : ''}${pad}"}`,
+          )
+        }
+      }
+    }
+    const input = traceBytes({ lines, eol: '\n', trailingEol: true, bom: false })
+    expect(input.length).toBeGreaterThan(512 * 1024)
+    const nonBlank = lines.filter((l) => !/^[ \t\r]*$/.test(l)).length
+    const viaStdin = await runAll(input)
+    if (!agree(viaStdin)) throw new Error(`replayers disagree on the large trace (stdin)\n${diffReport(viaStdin).slice(0, 20000)}`)
+    expect(viaStdin[0].stdout.toString('utf8').split('\n').length - 1).toBe(nonBlank)
+    const dir = mkdtempSync(path.join(tmpdir(), 'bk-crosscheck-'))
+    try {
+      const file = path.join(dir, 'large.jsonl')
+      writeFileSync(file, input)
+      const viaFile = await runAll(null, file)
+      if (!agree(viaFile)) throw new Error(`replayers disagree on the large trace (file)\n${diffReport(viaFile).slice(0, 20000)}`)
+      expect(viaFile[0].stdout.equals(viaStdin[0].stdout)).toBe(true)
+      expect(viaFile[0].status).toBe(viaStdin[0].status)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
 })

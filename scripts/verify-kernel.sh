@@ -156,7 +156,7 @@ valgrind_release_tests() (
 asan_tests() {
   RUSTFLAGS="-Zsanitizer=address" \
     cargo +nightly test "${PKG[@]}" --lib \
-    --target x86_64-unknown-linux-gnu --target-dir target/asan
+    --target x86_64-unknown-linux-gnu --target-dir "${CARGO_TARGET_DIR:-target}/asan"
 }
 
 memory_checks() {

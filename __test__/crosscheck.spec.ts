@@ -15,7 +15,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { describeTrace, traceArbitrary, traceBytes, type Trace } from './trace-arbitrary'
+import { describeTrace, traceArbitrary, traceBytes, type Trace } from './trace-arbitrary.js'
 
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))

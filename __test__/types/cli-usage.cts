@@ -4,4 +4,5 @@
 import replay = require('../../cli/replay.js')
 
 const result: { output: string; status: 0 | 1 } = replay.replayText('{"op":"reset"}\n')
-export const status: number = result.status
+const status: number = result.status
+export = { status }

@@ -18,7 +18,8 @@ import {
   type Dim,
   type Verdict,
 } from '../../index.js'
-import cjs = require('../../index.js')
+import * as ns from '../../index.js'
+import pkg from '../../index.js'
 
 /** Compile-time equality of two types. */
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
@@ -36,7 +37,8 @@ assertType<
 >()
 assertType<Equals<typeof DIMS, readonly Dim[]>>()
 assertType<Equals<typeof MAX_DIMS, number>>()
-assertType<Equals<typeof cjs.Budget, typeof Budget>>()
+assertType<Equals<typeof ns.Budget, typeof Budget>>()
+assertType<Equals<typeof pkg.worst, typeof worst>>()
 
 // --- building ---------------------------------------------------------------
 

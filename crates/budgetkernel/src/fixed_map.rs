@@ -24,11 +24,11 @@
 //!
 //! 1. **Initialization discipline.** For every index `i`: if `present[i]` is
 //!    `true`, `slots[i]` holds an initialized `u64`; if it is `false`,
-//!    `slots[i]` is never read. A presence bit is set only after (or in the
-//!    same `&mut self` call as) the write that initializes its slot, and a
-//!    slot is never de-initialized while its bit is set. The only unsafe
-//!    operations are `assume_init` (a copy out) and `assume_init_mut` on a slot whose
-//!    presence bit was read as `true` in the same expression.
+//!    `slots[i]` is never read. Only `insert` sets a bit, right after it
+//!    writes the slot, and nothing ever clears a bit or de-initializes a
+//!    slot. The only unsafe operations are `assume_init` (a copy out) and
+//!    `assume_init_mut`, each on a slot whose presence bit was read as
+//!    `true` in the same `match` arm pattern.
 //! 2. **Index bounds.** Every index is `Dim::index()`, which is in
 //!    `0..MAX_DIMS` because `Dim` has exactly `MAX_DIMS` variants with
 //!    discriminants `0..=7`. Both arrays have length `MAX_DIMS`. The map
@@ -45,8 +45,9 @@
 //!    and copying the map (it is `Copy`) copies slot bytes and presence bits
 //!    together, so invariant 1 holds for the copy. Storing a type with a
 //!    destructor would require redesigning this module.
-//! 5. **Stack-only, fixed footprint.** No heap allocation; the size is fixed
-//!    by `MAX_DIMS`; every operation is `O(1)` except `is_empty` and `Debug`,
+//! 5. **No allocation, fixed footprint.** The map is stored inline in its
+//!    owner and never touches the heap; its size is fixed by `MAX_DIMS`;
+//!    every operation is `O(1)` except `is_empty` and `Debug`,
 //!    which are `O(MAX_DIMS)`.
 
 // Item-level `pub(crate)` inside a `pub(crate)` module is deliberate defence

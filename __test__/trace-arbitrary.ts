@@ -97,23 +97,28 @@ const jsonString = (s: string): string => JSON.stringify(s)
 /** A value of any JSON type, for extra fields and wrong-type cases. */
 const anyJson: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('null', 'true', 'false', '0', '-1', '1.5', '""', '"x"', '[]', '{}', '[1,"a"]', '{"op":"reset"}'),
-  fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v) ?? 'null'),
+  fc.jsonValue({ maxDepth: 1 }).map((v) => JSON.stringify(v) ?? 'null'),
 )
+
+/** `arb` once in `n` times, `undefined` otherwise. */
+const sometimes = <T>(arb: fc.Arbitrary<T>, n: number): fc.Arbitrary<T | undefined> =>
+  fc.oneof({ arbitrary: fc.constant(undefined), weight: n - 1 }, { arbitrary: arb, weight: 1 })
 
 /** An object rendered from ordered [key, rawValue] pairs, with harmless variations. */
 function objectFrom(pairs: fc.Arbitrary<Array<[string, string]>>): fc.Arbitrary<string> {
   return fc
     .record({
       pairs,
-      order: fc.option(fc.array(fc.nat(), { minLength: 8, maxLength: 8 }), { freq: 4, nil: undefined }),
-      extra: fc.option(
+      order: sometimes(fc.array(fc.nat(), { minLength: 8, maxLength: 8 }), 4),
+      extra: sometimes(
         fc.tuple(fc.constantFrom('extra', 'note', '__proto__', 'constructor', 'limits', 'dim', 'amount', 'charges', 'op'), anyJson),
-        { freq: 8, nil: undefined },
+        8,
       ),
-      decoy: fc.option(fc.tuple(fc.nat(), anyJson), { freq: 10, nil: undefined }),
+      decoy: sometimes(fc.tuple(fc.nat(), anyJson), 10),
       spaced: fc.boolean(),
+      escapeKey: sometimes(fc.nat(), 12),
     })
-    .map(({ pairs: ps, order, extra, decoy, spaced }) => {
+    .map(({ pairs: ps, order, extra, decoy, spaced, escapeKey }) => {
       let entries = ps.slice()
       if (order !== undefined) {
         entries = entries
@@ -134,7 +139,13 @@ function objectFrom(pairs: fc.Arbitrary<Array<[string, string]>>): fc.Arbitrary<
       }
       const sep = spaced ? ', ' : ','
       const colon = spaced ? ': ' : ':'
-      const body = entries.map(([k, v]) => jsonString(k) + colon + v).join(sep)
+      // A key spelled with a JSON escape is the same key once decoded.
+      const escaped = escapeKey === undefined || entries.length === 0 ? -1 : escapeKey % entries.length
+      const key = (k: string, i: number): string =>
+        i === escaped && k.length > 0 && k.charCodeAt(0) < 0x80
+          ? `"\\u00${k.charCodeAt(0).toString(16).padStart(2, '0')}${jsonString(k).slice(2)}`
+          : jsonString(k)
+      const body = entries.map(([k, v], i) => key(k, i) + colon + v).join(sep)
       return spaced ? `{ ${body} }` : `{${body}}`
     })
 }
@@ -147,7 +158,8 @@ const bigintIn = (min: bigint, max: bigint) => fc.bigInt({ min, max })
 /** Amount values worth charging: mostly small, sometimes at the edges. */
 const amountValue: fc.Arbitrary<bigint> = fc.oneof(
   { arbitrary: fc.constantFrom(0n, 1n), weight: 4 },
-  { arbitrary: bigintIn(0n, 20n), weight: 14 },
+  { arbitrary: bigintIn(0n, 4n), weight: 8 },
+  { arbitrary: bigintIn(0n, 20n), weight: 8 },
   { arbitrary: bigintIn(0n, 5000n), weight: 1 },
   { arbitrary: fc.constantFrom(SAFE_MAX, SAFE_MAX - 1n, SAFE_MAX + 1n, U64_MAX, U64_MAX - 1n), weight: 1 },
   { arbitrary: bigintIn(U64_MAX - 100n, U64_MAX), weight: 1 },
@@ -156,6 +168,7 @@ const amountValue: fc.Arbitrary<bigint> = fc.oneof(
 
 /** Renders a valid amount value in one of the spellings the format allows. */
 function renderAmount(v: bigint, form: number): string {
+  if (form === 10) return `"\\u003${v.toString()}"` // the first digit written as a JSON escape
   if (v > SAFE_MAX || form === 5 || form === 6) return jsonString(v.toString())
   const s = v.toString()
   switch (form) {
@@ -179,7 +192,7 @@ function renderAmount(v: bigint, form: number): string {
 }
 
 const validAmountOf = (values: fc.Arbitrary<bigint>): fc.Arbitrary<string> =>
-  fc.tuple(values, fc.integer({ min: 0, max: 9 })).map(([v, f]) => renderAmount(v, f))
+  fc.tuple(values, fc.integer({ min: 0, max: 10 })).map(([v, f]) => renderAmount(v, f))
 
 /** Amounts the format rejects (or that are not JSON at all). */
 const invalidAmount: fc.Arbitrary<string> = fc.constantFrom(
@@ -228,7 +241,23 @@ const invalidAmount: fc.Arbitrary<string> = fc.constantFrom(
 )
 
 /** Spellings whose reading the cross-check pins down (all replayers must agree). */
-const edgeAmount: fc.Arbitrary<string> = fc.constantFrom('-0', '-0.0', '1e-400', '1.0000000000000001', '5e-324', '0.0e0')
+const edgeAmount: fc.Arbitrary<string> = fc.constantFrom(
+  '-0',
+  '-0.0',
+  '1e-400',
+  '1.0000000000000001',
+  '5e-324',
+  '0.0e0',
+  '0.5e1',
+  '12.5e1',
+  '1.5e0',
+  '4503599627370496.5',
+  '9007199254740991.4',
+  '9007199254740990.9999999',
+  '1e15',
+  '1E+15',
+  '1000000000000000000000',
+)
 
 const validAmount: fc.Arbitrary<string> = validAmountOf(amountValue)
 
@@ -491,6 +520,9 @@ const notJsonLine: fc.Arbitrary<string> = fc.oneof(
     '\uE000',
     '{"op":"reset"}\uE000',
     '{"op":"reset",\uE003"x":1}',
+    '{"op":"reset"}\r{"op":"reset"}', // a lone CR does not end a line
+    '{"op":"reset"}\u2028',
+    '\uFEFF{"op":"reset"}',
   ),
   fc.string({ maxLength: 12 }).filter((s) => !isJsonOrBlank(s)),
 )
@@ -555,6 +587,8 @@ const missingFieldLine: fc.Arbitrary<string> = fc.constantFrom(
   '{"op":"remaining","amount":1}',
   '{"op":"charge","dim":"bogus"}',
   '{"op":"charge","dim":"tokens","Amount":1}',
+  '{"OP":"reset"}',
+  '{"op ":"reset"}',
 )
 
 /** Nesting around the format's depth limit of 64 arrays/objects. */
@@ -588,13 +622,23 @@ export function validLineFor(pool: readonly string[]): fc.Arbitrary<string> {
     { arbitrary: chargeOf(d, validAmount), weight: 18 },
     { arbitrary: chargeManyOf(pairOf(d, validAmount)), weight: 6 },
     { arbitrary: queryOf(d), weight: 7 },
-    { arbitrary: resetLine, weight: 3 },
+    { arbitrary: resetLine, weight: 4 },
     { arbitrary: blankLine, weight: 1 },
   )
 }
 
+/** A valid line whose field is repeated later with a bad value: the last one counts. */
+const lateDuplicate: fc.Arbitrary<string> = fc
+  .tuple(
+    validLineFor(['tokens', 'calls']).filter((l) => l.trimEnd().endsWith('}')),
+    fc.constantFrom('op', 'dim', 'amount', 'limits', 'charges'),
+    fc.oneof(anyJson, badDimString.map(jsonString), invalidAmount),
+  )
+  .map(([line, k, v]) => `${line.trimEnd().slice(0, -1)},${jsonString(k)}:${v}}`)
+
 /** Lines the format refuses, one kind of mistake each. */
 export const invalidLine: fc.Arbitrary<string> = fc.oneof(
+  lateDuplicate,
   badBuild,
   chargeOf(wildDim, wildAmount),
   badChargeMany,
@@ -628,12 +672,13 @@ export function traceArbitrary(opts: TraceOptions = {}): fc.Arbitrary<Trace> {
     const clean = padded(valid)
     const mixed = padded(fc.oneof({ arbitrary: valid, weight: 12 }, { arbitrary: invalidLine, weight: 1 }))
     const body = fc.oneof(
-      { arbitrary: fc.array(clean, { maxLength: maxLines }), weight: 1 },
-      { arbitrary: fc.array(mixed, { maxLength: maxLines }), weight: 2 },
+      { arbitrary: fc.array(clean, { maxLength: maxLines, size: 'medium' }), weight: 1 },
+      { arbitrary: fc.array(mixed, { maxLength: maxLines, size: 'medium' }), weight: 2 },
     )
     return fc.record({
       lines: fc
-        .tuple(fc.option(goodBuildFor(pool), { freq: 8, nil: undefined }), body)
+        // Seven traces in eight open with a build the kernel accepts.
+        .tuple(fc.oneof({ arbitrary: goodBuildFor(pool), weight: 7 }, { arbitrary: fc.constant(undefined), weight: 1 }), body)
         .map(([first, rest]) => (first === undefined ? rest : [first, ...rest])),
       eol: fc.constantFrom<'\n' | '\r\n'>('\n', '\n', '\n', '\r\n'),
       trailingEol: fc.boolean(),

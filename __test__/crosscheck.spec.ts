@@ -183,12 +183,24 @@ describe('fixed traces (expected output derived by hand from docs/TRACE_FORMAT.m
     }
   }, 60_000)
 
-  it('an unreadable file is a usage error: exit 2, a message on stderr, nothing on stdout', async () => {
-    const runs = await runAll(null, path.join(FIXTURES, 'no-such-trace.jsonl'))
-    for (const r of runs) {
-      expect(r.status, r.name).toBe(2)
-      expect(r.stdout.length, r.name).toBe(0)
-      expect(r.stderr.length, r.name).toBeGreaterThan(0)
+  it('usage errors and unreadable input: exit 2, a message on stderr, nothing on stdout', async () => {
+    const cases: Array<[string, string[]]> = [
+      ['a missing file', [path.join(FIXTURES, 'no-such-trace.jsonl')]],
+      ['a directory', [FIXTURES]],
+      ['two files', [path.join(FIXTURES, 'basics.jsonl'), path.join(FIXTURES, 'builds.jsonl')]],
+      ['an unknown option', ['--no-such-option']],
+    ]
+    for (const [what, args] of cases) {
+      const runs = await Promise.all([
+        run('node cli', process.execPath, [NODE_CLI, 'replay', ...args], null),
+        run('rust upstream', REPLAY_BIN, ['--engine', 'upstream', ...args], null),
+        run('rust ours', REPLAY_BIN, ['--engine', 'ours', ...args], null),
+      ])
+      for (const r of runs) {
+        expect(r.status, `${r.name}, ${what}`).toBe(2)
+        expect(r.stdout.length, `${r.name}, ${what}: stdout`).toBe(0)
+        expect(r.stderr.length, `${r.name}, ${what}: stderr`).toBeGreaterThan(0)
+      }
     }
   }, 60_000)
 })

@@ -307,4 +307,41 @@ describe('random traces: Node CLI, upstream 0.1.2 and our kernel agree byte for 
       rmSync(dir, { recursive: true, force: true })
     }
   }, 120_000)
+
+  it('the CLI logic gives the same output however the input is cut into chunks', async () => {
+    // The CLI streams: it decodes and splits lines chunk by chunk (a
+    // LineSplitter feeding a Replayer, as replayText composes them). Cutting
+    // the bytes anywhere, including inside a multi-byte character, an invalid
+    // sequence or a CRLF, must not change a byte of the output.
+    const mod = require(path.join(ROOT, 'cli', 'replay.js')) as {
+      replayText(input: Uint8Array): { output: string; status: 0 | 1 }
+      LineSplitter: new () => { push(chunk: Uint8Array, onLine: (l: string) => void): void; end(onLine: (l: string) => void): void }
+      Replayer: new () => { line(text: string): unknown; invalid: number }
+      formatOutcome(o: unknown): string
+    }
+    fc.assert(
+      fc.property(traceArbitrary(), fc.array(fc.nat(), { maxLength: 12 }), (t: Trace, cutsRaw: number[]) => {
+        const input = traceBytes(t)
+        const cuts = [...new Set(cutsRaw.map((c) => (input.length === 0 ? 0 : c % (input.length + 1))))].sort((a, b) => a - b)
+        const splitter = new mod.LineSplitter()
+        const replayer = new mod.Replayer()
+        let output = ''
+        const onLine = (text: string) => {
+          const outcome = replayer.line(text)
+          if (outcome !== undefined) output += mod.formatOutcome(outcome) + '\n'
+        }
+        let from = 0
+        for (const c of [...cuts, input.length]) {
+          splitter.push(input.subarray(from, c), onLine)
+          from = c
+        }
+        splitter.end(onLine)
+        const whole = mod.replayText(input)
+        if (output !== whole.output || (replayer.invalid > 0 ? 1 : 0) !== whole.status) {
+          throw new Error(`chunked replay differs (cuts at ${cuts.join(', ')})\n--- trace ---\n${describeTrace(t)}\n--- whole ---\n${whole.output}--- chunked ---\n${output}`)
+        }
+      }),
+      { numRuns: 1000 },
+    )
+  }, 120_000)
 })

@@ -60,13 +60,39 @@ function targetDir(root) {
 }
 
 /**
- * Every criterion result under `dir` whose estimates were written at or
- * after `sinceMs`.
+ * Modification time of every `new/estimates.json` under `dir`.
  * @param {string} dir
- * @param {number} sinceMs
+ * @returns {Map<string, number>}
+ */
+function snapshot(dir) {
+  /** @type {Map<string, number>} */
+  const out = new Map();
+  if (!existsSync(dir)) return out;
+  /** @param {string} d */
+  const visit = (d) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (!statSync(p).isDirectory()) continue;
+      if (name === 'new') {
+        const est = join(p, 'estimates.json');
+        if (existsSync(est)) out.set(est, statSync(est).mtimeMs);
+      } else if (name !== 'report' && name !== 'base' && name !== 'change') {
+        visit(p);
+      }
+    }
+  };
+  visit(dir);
+  return out;
+}
+
+/**
+ * Every criterion result under `dir` whose estimates file is new or was
+ * rewritten since `before` was taken, i.e. written by this invocation.
+ * @param {string} dir
+ * @param {Map<string, number>} before
  * @returns {CriterionResult[]}
  */
-function readResults(dir, sinceMs) {
+function readResults(dir, before) {
   /** @type {CriterionResult[]} */
   const out = [];
   if (!existsSync(dir)) return out;
@@ -78,7 +104,8 @@ function readResults(dir, sinceMs) {
       if (name === 'new') {
         const est = join(p, 'estimates.json');
         const meta = join(p, 'benchmark.json');
-        if (existsSync(est) && existsSync(meta) && statSync(est).mtimeMs >= sinceMs) {
+        const was = before.get(est);
+        if (existsSync(est) && existsSync(meta) && (was === undefined || statSync(est).mtimeMs > was)) {
           try {
             const e = JSON.parse(readFileSync(est, 'utf8'));
             const m = JSON.parse(readFileSync(meta, 'utf8'));
@@ -113,19 +140,18 @@ function readResults(dir, sinceMs) {
  */
 export function runCriterion(root, pkg, bench, quick) {
   const timing = quick
-    ? ['--warm-up-time', '0.3', '--measurement-time', '0.7']
+    ? ['--warm-up-time', '0.2', '--measurement-time', '0.5']
     : ['--warm-up-time', '1', '--measurement-time', '2'];
   const command = ['cargo', 'bench', '-p', pkg, '--bench', bench, '--', ...timing];
   const label = `${pkg}/${bench}`;
-  // Criterion rounds nothing to whole seconds, but file systems may: leave a
-  // second of slack and rely on the run writing every result it reports.
-  const since = Date.now() - 1000;
+  const dir = join(targetDir(root), 'criterion');
+  const before = snapshot(dir);
   process.stderr.write(`[bench] ${command.join(' ')}\n`);
   const r = spawnSync(command[0] ?? 'cargo', command.slice(1), {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const results = readResults(join(targetDir(root), 'criterion'), since);
+  const results = readResults(dir, before);
   if (r.error) return { label, command, status: 'failed', reason: r.error.message, results };
   if (r.status !== 0) {
     return { label, command, status: 'failed', reason: `cargo exited with ${r.status ?? r.signal}`, results };

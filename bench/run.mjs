@@ -465,7 +465,41 @@ function version(cmd, args) {
   }
 }
 
+/**
+ * CPU time (s) the whole machine spent busy, from /proc/stat; undefined off Linux.
+ * @returns {number | undefined}
+ */
+function machineBusySeconds() {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    // user nice system idle iowait irq softirq steal ...
+    const busy = cpu.reduce((a, b) => a + b, 0) - (cpu[3] ?? 0) - (cpu[4] ?? 0);
+    return busy / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU time (s) used by this process and its waited-for children (the cargo builds and benches).
+ * @returns {number}
+ */
+function ownCpuSeconds() {
+  const self = process.cpuUsage();
+  let children = 0;
+  try {
+    // /proc/self/stat fields 16 and 17: cutime, cstime (after the parenthesised comm).
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
+    children = (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    // not Linux
+  }
+  return (self.user + self.system) / 1e6 + (Number.isFinite(children) ? children : 0);
+}
+
 const startedAt = new Date();
+const busyAtStart = machineBusySeconds();
+const ownAtStart = ownCpuSeconds();
 const loadAtStart = loadSnapshot();
 process.stderr.write(`[bench] ${QUICK ? 'quick' : 'full'} run, ${cases.length} cases; load average ${loadAtStart.loadavg.map((l) => l.toFixed(2)).join(' ')}\n`);
 for (const [id, why] of skipped) process.stderr.write(`[bench] not run: ${id}: ${why}\n`);
@@ -572,6 +606,11 @@ const pairs = pairOursUpstream(rust.flatMap((r) => r.results));
 
 // ------------------------------------------------------------------ report
 const loadAtEnd = loadSnapshot();
+const busyAtEnd = machineBusySeconds();
+const wallS = (Date.now() - startedAt.getTime()) / 1000;
+const othersCpuS = busyAtStart === undefined || busyAtEnd === undefined
+  ? undefined
+  : Math.max(0, busyAtEnd - busyAtStart - (ownCpuSeconds() - ownAtStart));
 /** @type {RunInfo} */
 const info = {
   date: startedAt.toISOString(),
@@ -588,7 +627,8 @@ const info = {
   loadEnd: loadAtEnd.loadavg,
   busyStart: loadAtStart.busy,
   busyEnd: loadAtEnd.busy,
-  durationS: (Date.now() - startedAt.getTime()) / 1000,
+  durationS: wallS,
+  othersCpuS,
 };
 // The raw run, for `node bench/render.mjs` to re-render the report without measuring again.
 mkdirSync(join(ROOT, 'bench', '.build'), { recursive: true });

@@ -17,7 +17,6 @@ import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { describeTrace, traceArbitrary, traceBytes, type Trace } from './trace-arbitrary.js'
 
-
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const NODE_CLI = path.join(ROOT, 'cli', 'budgetkernel.js')
 const REPLAY_BIN = path.join(ROOT, 'target', 'release', 'replay')
@@ -231,7 +230,7 @@ describe('random traces: Node CLI, upstream 0.1.2 and our kernel agree byte for 
         const lines = text.split('\n')
         if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
         const nonBlank = lines.filter((l) => !/^[ \t\r]*$/.test(l)).length
-        const [node] = await Promise.all([run('node cli', process.execPath, [NODE_CLI, 'replay', '-'], input)])
+        const node = await run('node cli', process.execPath, [NODE_CLI, 'replay', '-'], input)
         const out = node.stdout.toString('utf8')
         const outLines = out === '' ? 0 : out.endsWith('\n') ? out.split('\n').length - 1 : -1
         if (outLines !== nonBlank) {

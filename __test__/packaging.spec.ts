@@ -68,6 +68,7 @@ interface Packed {
 
 let work = ''
 let project = ''
+let tarballs = ''
 let rootPack: Packed
 let platformPack: Packed
 
@@ -76,7 +77,7 @@ beforeAll(async () => {
     if (!existsSync(path.join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first`)
   }
   work = mkdtempSync(path.join(tmpdir(), 'bk-packaging-'))
-  const tarballs = path.join(work, 'tarballs')
+  tarballs = path.join(work, 'tarballs')
   mkdirSync(tarballs)
 
   // The root package as published: only what `files` lists, scripts not run.
@@ -268,4 +269,30 @@ describe('the installed package', () => {
     expect(bad.status).not.toBe(0)
     expect(bad.stdout).toMatch(/check-esm\.mts\(2,\d+\): error TS2345/)
   }, 120_000)
+
+  it('without its platform package, loading fails with one clear error (platform, libc, package, how to build) and the CLI exits 70', async () => {
+    // A user who installed with --omit=optional, or on a platform with no
+    // prebuilt binary: only the root tarball.
+    const bare = path.join(work, 'bare-project')
+    mkdirSync(bare)
+    writeFileSync(path.join(bare, 'package.json'), JSON.stringify({ name: 'bk-bare', version: '1.0.0', private: true }))
+    must(
+      await npm(['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', path.join(tarballs, rootPack.filename)], bare),
+      'npm install of the root tarball alone',
+    )
+    expect(existsSync(path.join(bare, 'node_modules', 'budgetkernel-linux-x64-gnu'))).toBe(false)
+    const r = await node(['-e', "try { require('budgetkernel'); console.log('loaded') } catch (e) { console.log(JSON.stringify({ message: String(e.message) })) }"], bare)
+    expect(r.status, r.stderr).toBe(0)
+    const { message } = JSON.parse(r.stdout) as { message: string }
+    expect(message).toContain('linux')
+    expect(message).toContain('x64')
+    expect(message).toContain('glibc')
+    expect(message).toContain('budgetkernel-linux-x64-gnu')
+    expect(message).toMatch(/build from source/i)
+    expect(message).not.toMatch(/Cannot find module/)
+    const cli = await exec('npx', ['--offline', '--no', 'budgetkernel', 'replay', '-'], bare, '{"op":"reset"}\n')
+    expect(cli.status).toBe(70)
+    expect(cli.stdout).toBe('')
+    expect(cli.stderr).toContain('budgetkernel-linux-x64-gnu')
+  }, 60_000)
 })

@@ -343,4 +343,41 @@ describe('random traces: Node CLI, upstream 0.1.2 and our kernel agree byte for 
       { numRuns: 1000 },
     )
   }, 120_000)
+
+  it('--pretty (Node CLI only) exits like JSON Lines mode and its summary counts match the JSON lines', async () => {
+    const { replayText } = require(path.join(ROOT, 'cli', 'replay.js')) as {
+      replayText(input: Uint8Array): { output: string; status: 0 | 1 }
+    }
+    await fc.assert(
+      fc.asyncProperty(traceArbitrary(), async (t: Trace) => {
+        const input = traceBytes(t)
+        const json = replayText(input)
+        const out = json.output.split('\n').filter((l) => l !== '')
+        const text = input.toString('utf8')
+        const physical = text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0)
+        const count = (re: RegExp) => out.filter((l) => re.test(l)).length
+        const invalid = count(/^\{"error":"INVALID_INPUT"/)
+        const expected = {
+          status: json.status,
+          summary: `${physical} lines · ${out.length} operations · ${physical - out.length} blank · ${invalid} invalid`,
+          verdicts: `continue ${count(/^\{"verdict":"continue"/)} · warn ${count(/^\{"verdict":"warn"/)} · exhausted ${count(/^\{"verdict":"exhausted"/)}`,
+          other: `ok ${count(/^\{"ok":true\}$/)} · values ${count(/^\{"value":/)} · errors ${count(/^\{"error":/) - invalid}`,
+        }
+        const pretty = await run('node cli --pretty', process.execPath, [NODE_CLI, 'replay', '--pretty', '-'], input)
+        const p = pretty.stdout.toString('utf8')
+        const got = {
+          status: pretty.status,
+          summary: /^summary\s+(.*)$/m.exec(p)?.[1],
+          verdicts: /^verdicts\s+(.*)$/m.exec(p)?.[1],
+          other: /^other\s+(.*)$/m.exec(p)?.[1],
+        }
+        if (JSON.stringify(got) !== JSON.stringify(expected) || pretty.stderr !== '' || p.includes('\x1b[')) {
+          throw new Error(
+            `--pretty disagrees with the JSON Lines mode\n--- trace ---\n${describeTrace(t)}\n--- expected ---\n${JSON.stringify(expected, null, 1)}\n--- got ---\n${JSON.stringify(got, null, 1)}\nstderr: ${pretty.stderr}\n--- pretty output ---\n${p}`,
+          )
+        }
+      }),
+      { numRuns: 60 },
+    )
+  }, 300_000)
 })

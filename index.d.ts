@@ -93,6 +93,10 @@ export declare class BudgetError extends Error {
     readonly code: BudgetErrorCode;
     /** The dimension involved; `undefined` only for `NO_DIMENSIONS`. */
     readonly dim: Dim | undefined;
+    /**
+     * The addon throws these itself; the constructor is public so that
+     * adapters and tests can make the same errors.
+     */
     constructor(code: BudgetErrorCode, dim: Dim | undefined, message: string);
 }
 /**

@@ -219,6 +219,10 @@ class BudgetError extends Error {
     code;
     /** The dimension involved; `undefined` only for `NO_DIMENSIONS`. */
     dim;
+    /**
+     * The addon throws these itself; the constructor is public so that
+     * adapters and tests can make the same errors.
+     */
     constructor(code, dim, message) {
         super(message);
         this.code = code;

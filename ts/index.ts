@@ -276,6 +276,10 @@ export class BudgetError extends Error {
   /** The dimension involved; `undefined` only for `NO_DIMENSIONS`. */
   readonly dim: Dim | undefined
 
+  /**
+   * The addon throws these itself; the constructor is public so that
+   * adapters and tests can make the same errors.
+   */
   constructor(code: BudgetErrorCode, dim: Dim | undefined, message: string) {
     super(message)
     this.code = code

@@ -6,14 +6,16 @@
 //   1. kernel     scripts/verify-kernel.sh: the security model's whole
 //                 verification matrix (builds, tests under 4 feature sets,
 //                 clippy, fmt, docs, memory checks of the unsafe map)
-//   2. cargo      cargo test --workspace: kernel, binding, and the
+//   2. lint       cargo clippy over the whole workspace (the binding and the
+//                 crosscheck crate too), warnings denied
+//   3. cargo      cargo test --workspace: kernel, binding, and the
 //                 differential tests against the published budgetkernel 0.1.2
-//   3. build      the release addon and the facade (scripts/build.mjs)
-//   4. typecheck  tsc over tests, CLI, benchmarks and examples
-//   5. vitest     every suite in __test__/ against the built addon
+//   4. build      the release addon and the facade (scripts/build.mjs)
+//   5. typecheck  tsc over tests, CLI, benchmarks and examples
+//   6. vitest     every suite in __test__/ against the built addon
 //
 // It ends with one line, `tests: N passed, M failed`, counting the Rust
-// tests of step 2 and the JavaScript tests of step 5.
+// tests of step 3 and the JavaScript tests of step 6.
 import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -58,6 +60,11 @@ mkdirSync(tmp, { recursive: true })
 
 await step('kernel verification matrix (scripts/verify-kernel.sh)', async () => {
   return (await run('bash', ['scripts/verify-kernel.sh'])).code === 0
+})
+
+await step('cargo clippy --workspace --all-targets --all-features', async () => {
+  const args = ['clippy', '--workspace', '--all-targets', '--all-features', '--', '-D', 'warnings']
+  return (await run('cargo', args)).code === 0
 })
 
 await step('cargo test --workspace', async () => {

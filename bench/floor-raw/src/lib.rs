@@ -12,31 +12,42 @@ use std::ptr;
 use napi_sys as sys;
 
 /// `rawFloor(dim, amount) -> 0`.
-unsafe extern "C" fn raw_floor(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    let mut argc: usize = 2;
-    let mut argv: [sys::napi_value; 2] = [ptr::null_mut(); 2];
+unsafe extern "C" fn raw_floor(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    let mut count: usize = 2;
+    let mut handles: [sys::napi_value; 2] = [ptr::null_mut(); 2];
     let mut dim: u32 = 0;
     let mut amount: f64 = 0.0;
     let mut out: sys::napi_value = ptr::null_mut();
     // SAFETY: `env` and `info` are the ones Node passed to this callback;
-    // `argv` has room for `argc` (2) handles, missing arguments are filled
+    // `handles` has room for `count` (2) values, missing arguments are filled
     // with `undefined`, and `this`/`data` are not requested.
     unsafe {
-        sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), ptr::null_mut());
+        sys::napi_get_cb_info(
+            env,
+            info,
+            &raw mut count,
+            handles.as_mut_ptr(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        );
     }
+    let [dim_value, amount_value] = handles;
     // SAFETY: the handles are valid for this callback's scope; a value of
     // the wrong type makes the call return an error status and leaves the
     // output untouched, which is fine for a floor that ignores the values.
     unsafe {
-        sys::napi_get_value_uint32(env, argv[0], &mut dim);
+        sys::napi_get_value_uint32(env, dim_value, &raw mut dim);
     }
     // SAFETY: as above.
     unsafe {
-        sys::napi_get_value_double(env, argv[1], &mut amount);
+        sys::napi_get_value_double(env, amount_value, &raw mut amount);
     }
     // SAFETY: `env` is valid and `out` is a valid place for the result.
     unsafe {
-        sys::napi_create_int32(env, 0, &mut out);
+        sys::napi_create_int32(env, 0, &raw mut out);
     }
     out
 }
@@ -48,13 +59,23 @@ unsafe extern "C" fn raw_floor(env: sys::napi_env, info: sys::napi_callback_info
 /// Called by Node with a valid `env` and `exports` object, once per
 /// environment that loads the addon.
 #[no_mangle]
-pub unsafe extern "C" fn napi_register_module_v1(env: sys::napi_env, exports: sys::napi_value) -> sys::napi_value {
+pub unsafe extern "C" fn napi_register_module_v1(
+    env: sys::napi_env,
+    exports: sys::napi_value,
+) -> sys::napi_value {
     let name = c"rawFloor";
     let mut function: sys::napi_value = ptr::null_mut();
     // SAFETY: `env` is valid; `name` is NUL-terminated (length -1 =
     // NAPI_AUTO_LENGTH); `raw_floor` has the napi_callback signature.
     let status = unsafe {
-        sys::napi_create_function(env, name.as_ptr(), -1, Some(raw_floor), ptr::null_mut(), &mut function)
+        sys::napi_create_function(
+            env,
+            name.as_ptr(),
+            -1,
+            Some(raw_floor),
+            ptr::null_mut(),
+            &raw mut function,
+        )
     };
     if status == sys::Status::napi_ok {
         // SAFETY: `exports` is the object Node passed in; `function` was

@@ -52,6 +52,7 @@ const here = dirname(fileURLToPath(import.meta.url));
  * @property {string[]} busyEnd
  * @property {number} durationS
  * @property {number} [othersCpuS]  CPU seconds used by other processes during the run
+ * @property {string[]} [stale]      parts of the measured build older than their sources
  */
 /**
  * @typedef {object} Target
@@ -404,6 +405,7 @@ export function renderMarkdown(info, results, targets, gc, rust, pairs) {
     ['rate-limiter-flexible', `${info.rlf}: \`${info.rlfConfig}\``],
     ['load average (1/5/15 min)', `start ${info.loadStart.map((l) => l.toFixed(2)).join(' / ')}, end ${info.loadEnd.map((l) => l.toFixed(2)).join(' / ')}`],
     ['other build/test processes seen', busy.length === 0 ? 'none at start or end' : busy.join(', ')],
+    ['addon build measured', info.stale === undefined ? 'not checked' : info.stale.length === 0 ? 'up to date with its sources' : `**STALE**: ${info.stale.join('; ')}`],
     ['run took', `${info.durationS.toFixed(0)} s`],
     ['CPU used by other processes during the run', info.othersCpuS === undefined ? 'unknown'
       : `${info.othersCpuS.toFixed(1)} CPU-s, ${(100 * info.othersCpuS / (info.durationS * info.cores)).toFixed(0)}% of the machine`],

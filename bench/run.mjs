@@ -26,7 +26,7 @@
 process.env.NODE_ENV = 'production';
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,34 @@ try {
 } catch (e) {
   addonError = `require('index.js') failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
 }
+
+/**
+ * Whether the shipped build this run measures is older than its sources
+ * (then the figures describe old code: rebuild with `npm run build`).
+ * @returns {string[]} what is stale
+ */
+function staleBuild() {
+  /** @type {string[]} */
+  const stale = [];
+  /** @param {string} p @returns {number} */
+  const mtime = (p) => {
+    try {
+      const st = statSync(p);
+      if (!st.isDirectory()) return st.mtimeMs;
+      return Math.max(0, ...readdirSync(p).map((f) => mtime(join(p, f))));
+    } catch {
+      return 0;
+    }
+  };
+  const nodeFile = readdirSync(ROOT).find((f) => f.startsWith('budgetkernel.') && f.endsWith('.node'));
+  if (nodeFile !== undefined && mtime(join(ROOT, nodeFile)) < Math.max(mtime(join(ROOT, 'crates', 'budgetkernel-node', 'src')), mtime(join(ROOT, 'crates', 'budgetkernel', 'src')))) {
+    stale.push(`${nodeFile} was built before the latest change to the Rust sources (check whether that change touched code)`);
+  }
+  if (mtime(join(ROOT, 'index.js')) < mtime(join(ROOT, 'ts', 'index.ts'))) stale.push('index.js is older than ts/index.ts');
+  return stale;
+}
+const staleNote = staleBuild();
+for (const note of staleNote) process.stderr.write(`[bench] WARNING: ${note}; run \`npm run build\` first, or these figures describe old code\n`);
 
 // --------------------------------------------------------------- the floors
 /**
@@ -628,6 +656,7 @@ const info = {
   busyStart: loadAtStart.busy,
   busyEnd: loadAtEnd.busy,
   durationS: wallS,
+  stale: staleNote,
   othersCpuS,
 };
 // The raw run, for `node bench/render.mjs` to re-render the report without measuring again.

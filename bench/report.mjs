@@ -53,6 +53,7 @@ const here = dirname(fileURLToPath(import.meta.url));
  * @property {number} durationS
  * @property {number} [othersCpuS]  CPU seconds used by other processes during the run
  * @property {string[]} [stale]      parts of the measured build older than their sources
+ * @property {string} [note]          a note added when re-rendering (render.mjs --note)
  */
 /**
  * @typedef {object} Target
@@ -410,6 +411,7 @@ export function renderMarkdown(info, results, targets, gc, rust, pairs) {
     ['CPU used by other processes during the run', info.othersCpuS === undefined ? 'unknown'
       : `${info.othersCpuS.toFixed(1)} CPU-s, ${(100 * info.othersCpuS / (info.durationS * info.cores)).toFixed(0)}% of the machine`],
   ]), '');
+  if (info.note !== undefined) L.push(`> **Note.** ${info.note}`, '');
   if (!quiet) {
     L.push(`> **Shared machine.** This ${info.cores}-core machine is shared with other engineers, and other work ran during this run (see the CPU used by other processes above), which inflates and scatters the figures, the p99s most. Ratios within the run are more trustworthy than absolute nanoseconds.`, '');
   }

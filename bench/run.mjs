@@ -659,9 +659,12 @@ const info = {
   stale: staleNote,
   othersCpuS,
 };
-// The raw run, for `node bench/render.mjs` to re-render the report without measuring again.
-mkdirSync(join(ROOT, 'bench', '.build'), { recursive: true });
-writeFileSync(join(ROOT, 'bench', '.build', 'last-run.json'), `${JSON.stringify({ info, results, gc, rust, pairs }, null, 1)}\n`);
+// The raw run, for `node bench/render.mjs` to re-render the report without
+// measuring again (not with --no-write, which leaves every output alone).
+if (!argv.has('--no-write')) {
+  mkdirSync(join(ROOT, 'bench', '.build'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', '.build', 'last-run.json'), `${JSON.stringify({ info, results, gc, rust, pairs }, null, 1)}\n`);
+}
 const targets = evaluateTargets(results, gc, pairs, rust);
 printReport(info, results, targets, gc, rust, pairs);
 if (!argv.has('--no-write')) {

@@ -50,6 +50,19 @@ export declare function chargeBatchBig(handle: number, dims: Uint8Array, amounts
 export declare function chargeBig(handle: number, dimIndex: number, amount: bigint): number
 
 /**
+ * [`charge_batch`] for a checkpoint of up to three number amounts, with
+ * every value crossing as a plain argument.
+ *
+ * `packed` holds the entry count in its low 3 bits and entry `i`'s
+ * dimension index in the 3 bits above that (`count | d0 << 3 | d1 << 6 |
+ * d2 << 9`); `a0` to `a2` are the amounts, unused ones ignored. A number
+ * argument crosses for about 5 ns where a typed array costs nearly 30,
+ * which is what makes a small checkpoint cheaper than separate charges.
+ * Returns the `worst` verdict code, or -1.
+ */
+export declare function chargeFew(handle: number, packed: number, a0: number, a1: number, a2: number): number
+
+/**
  * An independent copy of a budget (limits, warn thresholds and spent
  * counters). Returns the copy's handle, or -1.
  */

@@ -839,6 +839,7 @@ module.exports.charge = nativeBinding.charge
 module.exports.chargeBatch = nativeBinding.chargeBatch
 module.exports.chargeBatchBig = nativeBinding.chargeBatchBig
 module.exports.chargeBig = nativeBinding.chargeBig
+module.exports.chargeFew = nativeBinding.chargeFew
 module.exports.clone = nativeBinding.clone
 module.exports.create = nativeBinding.create
 module.exports.dimNames = nativeBinding.dimNames

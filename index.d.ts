@@ -165,9 +165,10 @@ export declare class Budget {
      *
      * Accepts `[dim, amount]` pairs, applied in array order, or an object such
      * as `{ tokens: 1523, calls: 1 }`, applied in property order (a plain
-     * object: every own enumerable key must name a dimension; a key whose value
-     * is `undefined` is skipped; a Map, a class instance or an object with a
-     * prototype other than `Object.prototype` or `null` is refused). Every
+     * object: every own enumerable string key must name a dimension; a key
+     * whose value is `undefined` and symbol keys are skipped; a Map, a class
+     * instance or an object with a prototype other than `Object.prototype` or
+     * `null` is refused). Every
      * entry is validated before any is applied: if one is refused, nothing is
      * charged. Type and range errors are reported before a `ChargeError`.
      *

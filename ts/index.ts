@@ -79,6 +79,7 @@ export const DIMS: readonly Dim[] = Object.freeze([
 export const MAX_DIMS: number = DIMS.length
 
 const MAX_U64 = 2n ** 64n - 1n
+const MAX_SAFE_BIGINT = BigInt(Number.MAX_SAFE_INTEGER)
 
 const native: NativeBinding = loadNative()
 
@@ -151,8 +152,8 @@ function describe(value: unknown): string {
 
 const DIM_LIST = DIMS.map((dim) => `'${dim}'`).join(', ')
 
-/** The kernel index of a dimension name; a `TypeError` for anything else. */
-function dimIndex(dim: unknown, what: string): number {
+/** The kernel index of a dimension name, or -1 for anything else. */
+function dimIndexOf(dim: unknown): number {
   // A switch, not an object lookup: no prototype keys ('toString',
   // '__proto__') can match, Object.prototype pollution cannot add names,
   // and V8 compiles it to a handful of pointer comparisons.
@@ -174,8 +175,19 @@ function dimIndex(dim: unknown, what: string): number {
     case 'custom2':
       return 7
     default:
-      throw new TypeError(`${what} must be one of ${DIM_LIST}, got ${describe(dim)}`)
+      return -1
   }
+}
+
+function dimTypeError(dim: unknown, what: string): TypeError {
+  return new TypeError(`${what} must be one of ${DIM_LIST}, got ${describe(dim)}`)
+}
+
+/** The kernel index of a dimension name; a `TypeError` naming `what` for anything else. */
+function dimIndex(dim: unknown, what: string): number {
+  const index = dimIndexOf(dim)
+  if (index < 0) throw dimTypeError(dim, what)
+  return index
 }
 
 function amountRangeError(value: number | bigint, what: string): RangeError {
@@ -220,8 +232,10 @@ function verdictCode(verdict: unknown, what: string): number {
   if (typeof verdict === 'object' && verdict !== null) {
     const { kind, dim } = verdict as { kind?: unknown; dim?: unknown }
     if (kind === 'continue') return 0
-    if (kind === 'warn') return WARN + dimIndex(dim, `${what}.dim`)
-    if (kind === 'exhausted') return EXHAUSTED + dimIndex(dim, `${what}.dim`)
+    const index = dimIndexOf(dim)
+    if (index < 0 && (kind === 'warn' || kind === 'exhausted')) throw dimTypeError(dim, `${what}.dim`)
+    if (kind === 'warn') return WARN + index
+    if (kind === 'exhausted') return EXHAUSTED + index
   }
   throw new TypeError(`${what} must be a Verdict ({ kind: 'continue' | 'warn' | 'exhausted', dim }), got ${describe(verdict)}`)
 }
@@ -363,43 +377,110 @@ const released = new FinalizationRegistry<number>((handle) => {
 const ADOPT: unique symbol = Symbol('budgetkernel.adopt')
 let adopt: (handle: number) => Budget
 
+// ---------------------------------------------------------------------------
+// Checkpoints (chargeMany)
+// ---------------------------------------------------------------------------
+//
+// chargeMany reads every entry exactly once (getters run once), validates it
+// as it goes, and hands the whole checkpoint to native code in one call,
+// where nothing is applied unless every entry is declared. How it crosses
+// depends on its size, because a number argument crosses for about 5 ns and
+// a typed array for nearly 30:
+//
+// - up to FEW entries (the usual tokens/millis/calls checkpoint) are kept in
+//   local variables and cross as plain arguments (`chargeFew`);
+// - larger checkpoints are staged in typed arrays (`chargeBatch`).
+
+/** Checkpoints of at most this many entries cross as plain arguments. */
+const FEW = 3
+/** A staging area grown past this many entries is not kept after use. */
+const STAGING_KEEP = 1024
+
 /**
- * Where `chargeMany` stages a checkpoint before handing it to native code in
- * one call. One staging area is reused across calls, so a checkpoint
- * allocates nothing on the JavaScript heap in the common case; a call that
- * finds it taken (a getter on a charge re-entering `chargeMany`) uses a
- * fresh one, and an area grown past `STAGING_KEEP` entries is dropped after
- * use rather than kept for good.
+ * A validated amount: a number when it is a safe integer (bigints that fit
+ * included, so they keep the number path), a bigint only above 2^53-1.
  */
+function checkedAmount(amount: unknown, entry: number | string): number | bigint {
+  if (typeof amount === 'number') {
+    if (Number.isSafeInteger(amount) && amount >= 0) return amount
+    throw amountRangeError(amount, amountName(entry))
+  }
+  if (typeof amount === 'bigint') {
+    if (amount >= 0n && amount <= MAX_U64) return amount <= MAX_SAFE_BIGINT ? Number(amount) : amount
+    throw amountRangeError(amount, amountName(entry))
+  }
+  throw amountTypeError(amount, amountName(entry))
+}
+
+function amountName(entry: number | string): string {
+  return typeof entry === 'number' ? `charges[${entry}][1]` : `charges.${entry}`
+}
+
+function entryDim(name: unknown, entry: number | string): number {
+  const index = dimIndexOf(name)
+  if (index < 0) throw dimTypeError(name, typeof entry === 'number' ? `charges[${entry}][0]` : 'each key of charges')
+  return index
+}
+
+function pairOf(charges: readonly unknown[], i: number): readonly unknown[] {
+  const entry: unknown = charges[i]
+  if (!Array.isArray(entry) || entry.length !== 2) {
+    throw new TypeError(`charges[${i}] must be a [dim, amount] pair, got ${describe(entry)}`)
+  }
+  return entry
+}
+
+/**
+ * Sends a checkpoint of at most FEW entries: `packed` is the count in its
+ * low 3 bits and entry i's dimension index in bits 3+3i to 5+3i.
+ */
+function chargeSmall(handle: number, packed: number, a0: number | bigint, a1: number | bigint, a2: number | bigint): number {
+  if (typeof a0 === 'number' && typeof a1 === 'number' && typeof a2 === 'number') {
+    return native.chargeFew(handle, packed, a0, a1, a2)
+  }
+  // An amount above 2^53-1: the 64-bit batch path, rare enough to allocate.
+  const length = packed & 7
+  const dims = new Uint8Array(length)
+  const amounts = new BigUint64Array(length)
+  const values = [a0, a1, a2]
+  for (let i = 0; i < length; i++) {
+    dims[i] = (packed >> (3 + 3 * i)) & 7
+    amounts[i] = BigInt(values[i] as number | bigint)
+  }
+  return native.chargeBatchBig(handle, dims, amounts, length)
+}
+
+/** A large checkpoint, staged in typed arrays. */
 class Staging {
   dims = new Uint8Array(16)
   numbers = new Float64Array(16)
   bigints = new BigUint64Array(16)
-  /** Whether this checkpoint has a bigint amount (then `bigints` holds every amount). */
-  big = false
+  /** Whether an amount is above 2^53-1 (then `bigints` holds every amount). */
+  wide = false
   length = 0
 
-  /** Validates one entry and appends it; throws (naming `entry`) if it is refused. */
-  push(dim: unknown, amount: unknown, entry: number | string): void {
+  /** Appends a validated entry. */
+  add(dim: number, amount: number | bigint): void {
     const n = this.length
     if (n === this.dims.length) this.#grow()
-    const index = dimIndex(dim, typeof entry === 'number' ? `charges[${entry}][0]` : 'each key of charges')
     if (typeof amount === 'number') {
-      if (!(Number.isSafeInteger(amount) && amount >= 0)) throw amountRangeError(amount, amountName(entry))
-      if (this.big) this.bigints[n] = BigInt(amount)
+      if (this.wide) this.bigints[n] = BigInt(amount)
       else this.numbers[n] = amount
-    } else if (typeof amount === 'bigint') {
-      if (!(amount >= 0n && amount <= MAX_U64)) throw amountRangeError(amount, amountName(entry))
-      if (!this.big) {
+    } else {
+      if (!this.wide) {
         for (let i = 0; i < n; i++) this.bigints[i] = BigInt(this.numbers[i] as number)
-        this.big = true
+        this.wide = true
       }
       this.bigints[n] = amount
-    } else {
-      throw amountTypeError(amount, amountName(entry))
     }
-    this.dims[n] = index
+    this.dims[n] = dim
     this.length = n + 1
+  }
+
+  send(handle: number): number {
+    return this.wide
+      ? native.chargeBatchBig(handle, this.dims, this.bigints, this.length)
+      : native.chargeBatch(handle, this.dims, this.numbers, this.length)
   }
 
   #grow(): void {
@@ -416,11 +497,110 @@ class Staging {
   }
 }
 
-const STAGING_KEEP = 1024
-let idleStaging: Staging | undefined = new Staging()
+// One shared staging area, so that large checkpoints allocate nothing either.
+// A call that finds it in use (a getter on an entry re-entering chargeMany)
+// stages apart.
+let sharedStaging = new Staging()
+let stagingBusy = false
 
-function amountName(entry: number | string): string {
-  return typeof entry === 'number' ? `charges[${entry}][1]` : `charges.${entry}`
+function withStaging(use: (staging: Staging) => number): number {
+  if (stagingBusy) return use(new Staging())
+  const staging = sharedStaging
+  stagingBusy = true
+  try {
+    return use(staging)
+  } finally {
+    staging.length = 0
+    staging.wide = false
+    stagingBusy = false
+    if (staging.dims.length > STAGING_KEEP) sharedStaging = new Staging()
+  }
+}
+
+function chargePairs(handle: number, charges: readonly unknown[]): number {
+  const length = charges.length
+  // (The staged path is a separate function: a closure here would make every
+  // call allocate a context for the variables it captures.)
+  if (length > FEW) return chargePairsStaged(handle, charges)
+  let packed = length
+  let a0: number | bigint = 0
+  let a1: number | bigint = 0
+  let a2: number | bigint = 0
+  for (let i = 0; i < length; i++) {
+    // Indexing, not destructuring: array destructuring runs the iterator protocol.
+    const pair = pairOf(charges, i)
+    packed |= entryDim(pair[0], i) << (3 + 3 * i)
+    const value = checkedAmount(pair[1], i)
+    if (i === 0) a0 = value
+    else if (i === 1) a1 = value
+    else a2 = value
+  }
+  return chargeSmall(handle, packed, a0, a1, a2)
+}
+
+function chargePairsStaged(handle: number, charges: readonly unknown[]): number {
+  return withStaging((staging) => {
+    for (let i = 0; i < charges.length; i++) {
+      const pair = pairOf(charges, i)
+      staging.add(entryDim(pair[0], i), checkedAmount(pair[1], i))
+    }
+    return staging.send(handle)
+  })
+}
+
+function chargeRecord(handle: number, record: Readonly<Record<string, unknown>>): number {
+  // Symbol keys are skipped, as Object.keys and JSON.stringify skip them:
+  // no dimension is named by a symbol, and looking for them would allocate.
+  let n = 0
+  let packed = 0
+  let a0: number | bigint = 0
+  let a1: number | bigint = 0
+  let a2: number | bigint = 0
+  for (const key in record) {
+    if (!Object.prototype.hasOwnProperty.call(record, key)) continue
+    const value = record[key]
+    if (value === undefined) continue
+    const dim = entryDim(key, key)
+    const amount = checkedAmount(value, key)
+    if (n === FEW) return chargeRecordStaged(handle, record, key, dim, amount, packed, [a0, a1, a2])
+    packed |= dim << (3 + 3 * n)
+    if (n === 0) a0 = amount
+    else if (n === 1) a1 = amount
+    else a2 = amount
+    n++
+  }
+  return chargeSmall(handle, packed | n, a0, a1, a2)
+}
+
+/**
+ * The rest of an object checkpoint with more than FEW entries: the first FEW
+ * (already read) and the entry at `key`, then every key after it.
+ */
+function chargeRecordStaged(
+  handle: number,
+  record: Readonly<Record<string, unknown>>,
+  key: string,
+  dim: number,
+  amount: number | bigint,
+  packed: number,
+  first: readonly (number | bigint)[],
+): number {
+  return withStaging((staging) => {
+    for (let i = 0; i < FEW; i++) staging.add((packed >> (3 + 3 * i)) & 7, first[i] as number | bigint)
+    staging.add(dim, amount)
+    let after = false
+    for (const next in record) {
+      if (!after) {
+        after = next === key
+        continue
+      }
+      if (!Object.prototype.hasOwnProperty.call(record, next)) continue
+      const value = record[next]
+      if (value === undefined) continue
+      staging.add(entryDim(next, next), checkedAmount(value, next))
+    }
+    return staging.send(handle)
+  })
 }
 
 /**
@@ -497,9 +677,10 @@ export class Budget {
    *
    * Accepts `[dim, amount]` pairs, applied in array order, or an object such
    * as `{ tokens: 1523, calls: 1 }`, applied in property order (a plain
-   * object: every own enumerable key must name a dimension; a key whose value
-   * is `undefined` is skipped; a Map, a class instance or an object with a
-   * prototype other than `Object.prototype` or `null` is refused). Every
+   * object: every own enumerable string key must name a dimension; a key
+   * whose value is `undefined` and symbol keys are skipped; a Map, a class
+   * instance or an object with a prototype other than `Object.prototype` or
+   * `null` is refused). Every
    * entry is validated before any is applied: if one is refused, nothing is
    * charged. Type and range errors are reported before a `ChargeError`.
    *
@@ -509,43 +690,16 @@ export class Budget {
    */
   chargeMany(charges: ReadonlyArray<readonly [Dim, Amount]> | Readonly<Partial<Record<Dim, Amount>>>): Verdict {
     const handle = this.#handle
-    const staging = idleStaging ?? new Staging()
-    idleStaging = undefined
-    try {
-      if (Array.isArray(charges)) {
-        for (let i = 0; i < charges.length; i++) {
-          const entry: unknown = charges[i]
-          if (!Array.isArray(entry) || entry.length !== 2) {
-            throw new TypeError(`charges[${i}] must be a [dim, amount] pair, got ${describe(entry)}`)
-          }
-          staging.push(entry[0], entry[1], i)
-        }
-      } else if (isPlainObject(charges)) {
-        const record = charges as Readonly<Record<string, unknown>>
-        for (const symbol of Object.getOwnPropertySymbols(record)) {
-          if (Object.prototype.propertyIsEnumerable.call(record, symbol)) {
-            throw new TypeError(`each key of charges must be one of ${DIM_LIST}, got ${String(symbol)}`)
-          }
-        }
-        for (const key in record) {
-          if (!Object.prototype.hasOwnProperty.call(record, key)) continue
-          const amount = record[key]
-          if (amount !== undefined) staging.push(key, amount, key)
-        }
-      } else {
-        throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${describe(charges)}`)
-      }
-      const { dims, length } = staging
-      const code = staging.big
-        ? native.chargeBatchBig(handle, dims, staging.bigints, length)
-        : native.chargeBatch(handle, dims, staging.numbers, length)
-      if (code >= 0) return VERDICTS[code] as Verdict
-      throw failure('charges')
-    } finally {
-      staging.length = 0
-      staging.big = false
-      if (staging.dims.length <= STAGING_KEEP) idleStaging = staging
+    let code: number
+    if (Array.isArray(charges)) {
+      code = chargePairs(handle, charges)
+    } else if (isPlainObject(charges)) {
+      code = chargeRecord(handle, charges as Readonly<Record<string, unknown>>)
+    } else {
+      throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${describe(charges)}`)
     }
+    if (code >= 0) return VERDICTS[code] as Verdict
+    throw failure('charges')
   }
 
   /**

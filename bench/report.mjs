@@ -86,7 +86,7 @@ const n = (x) => (x === undefined ? 'n/a' : `${fmt(x)} ns`);
  * @returns {string}
  */
 const glue = (c) => {
-  if (c.said.has('glue')) return 'Same cause and fix as for charge() against the raw floor, above.';
+  if (c.said.has('glue')) return 'Same cause as for charge() against the raw floor, above.';
   c.said.add('glue');
   const raw = c.ns('floor.raw');
   const napi = c.ns('floor.napi');
@@ -94,19 +94,15 @@ const glue = (c) => {
   const charge = c.ns('charge.continue.number');
   const parts = [];
   if (raw !== undefined && napi !== undefined) {
-    parts.push(`An empty napi-rs \`#[napi]\` function with the same two arguments costs ${n(napi)} against ${n(raw)} for the raw floor, so napi-rs's per-call glue alone is about ${n(napi - raw)}.`);
+    parts.push(`An empty napi-rs \`#[napi]\` function with the same two arguments costs ${n(napi)} against ${n(raw)} for the raw floor: napi-rs's per-call glue is about ${n(napi - raw)} with the pinned napi 3.12.7 (3.13 and later add a per-call borrow scope worth about 65 ns; see crates/budgetkernel-node/Cargo.toml).`);
   }
   if (direct !== undefined && charge !== undefined) {
-    parts.push(charge - direct >= 1
-      ? `The binding's \`charge\` called directly costs ${n(direct)}; the facade adds ${n(charge - direct)} on top (dimension switch, amount typeof, verdict lookup).`
-      : `The binding's \`charge\` called directly costs ${n(direct)}, the same as through the facade within noise: the facade (dimension switch, amount typeof, verdict lookup) is not where the time goes.`);
+    parts.push(`The binding's \`charge\` called directly costs ${n(direct)}; the facade adds ${n(Math.max(0, charge - direct))} (dimension switch, amount typeof, verdict lookup).`);
   }
-  parts.push('The glue is napi-rs 3.16\'s generated callback wrapper: for every `#[napi]` function with arguments it creates a `NativeBorrowScope` per call (an `Arc<Mutex<…>>` allocated and freed on the native heap, pushes and pops on three thread-local `RefCell` stacks, a mutex lock when the scope closes), machinery for borrowed arguments that scalar arguments never need.');
-  if (raw !== undefined && napi !== undefined && direct !== undefined && charge !== undefined) {
-    const est = raw + Math.max(0, charge - napi);
-    parts.push(`Everything else (the third argument, the thread's table lookup, the kernel, the facade) costs at most ${n(charge - napi)} (charge() minus the empty napi-rs function), so the same charge() without the glue would cost about ${n(est)}, ${(est / raw).toFixed(1)}× the raw floor (an estimate from this run's figures, not a measurement).`);
+  if (napi !== undefined && direct !== undefined) {
+    parts.push(`The rest, ${n(direct - napi)}, is charge()'s third argument (the handle, about 5 ns to read), the thread's table lookup, validation and the kernel.`);
   }
-  parts.push('What would close it: export the hot calls (`charge`, `chargeBig`, `chargeBatch`, `chargeBatchBig`) as raw Node-API callbacks (`napi::sys`: `napi_get_cb_info`, `napi_get_value_double`/`_uint32`/`_bigint_uint64`, `napi_create_int32`) registered from a `#[napi(module_exports)]` init, in one small fenced `unsafe` module with a SAFETY comment per block (today the crate is `#![deny(unsafe_code)]`; this would be its one documented exception, like the kernel\'s `fixed_map`), keeping `#[napi]` for the cold calls. Such a `charge` costs the raw floor plus one more argument, the table lookup and the kernel. Alternatively, ask napi-rs to skip the borrow scope when every argument is a scalar (napi-derive-backend `codegen/fn.rs`).');
+  parts.push('What would close it: fewer or cheaper arguments (every Node-API argument read costs about 5 ns), or a raw Node-API callback in place of the napi-rs glue, which would need `unsafe` in the binding crate, which issue 3 rules out.');
   return parts.join(' ');
 };
 
@@ -124,9 +120,9 @@ export const CLOSE_THE_GAP = {
   },
   'many-array': (c) => many(c),
   'many-object': (c) => many(c),
-  'batch-f64': (c) => `chargeBatch() costs ${n(c.ns('batch.f64'))} per charge with a Float64Array, ${n(c.ns('batch.u64'))} with a BigUint64Array; the faster hand-written JavaScript costs ${n(Math.min(c.ns('js.number.continue') ?? Infinity, c.ns('js.number.loop') ?? Infinity))}. One crossing per 1,024 charges makes the boundary negligible here (under 0.1 ns per charge), so the gap is native work per entry: the Float64Array path validates every amount twice (\`amount_from_f64\`, a range test and a \`trunc\` integrality test, in the validation pass and again in the apply pass of \`charge_all\`), and maps every dimension index twice. On x86-64 without SSE4.1 (Rust's default target), \`f64::trunc\` is an out-of-line call into libm, not an instruction. What would close it: keep the validated u64 amounts from the first pass (a scratch buffer owned by the thread's table, so no per-call allocation) and apply from them, or cast the already validated double directly in the apply pass; test integrality with a cast round trip after the range test (\`(value as i64) as f64 == value\`: one conversion each way, no call). The BigUint64Array path, which skips the float checks, shows what to expect.`,
-  'batch-u64': (c) => `chargeBatch() with a BigUint64Array costs ${n(c.ns('batch.u64'))} per charge. See the Float64Array note: validate once, apply from the validated values.`,
-  clone: (c) => `template.clone() costs ${n(c.ns('request.clone'))} per request, the builder path ${n(c.ns('request.builder'))}. Both end in one native call plus a \`FinalizationRegistry.register\` and a \`Budget\` allocation, which dominate once the native work is small; ${glue(c)}`,
+  'batch-f64': (c) => `chargeBatch() costs ${n(c.ns('batch.f64'))} per charge with a Float64Array, ${n(c.ns('batch.u64'))} with a BigUint64Array; the faster hand-written JavaScript costs ${n(Math.min(c.ns('js.number.continue') ?? Infinity, c.ns('js.number.loop') ?? Infinity))}. One crossing per 1,024 charges makes the boundary negligible here (under 0.1 ns per charge), so the gap is native work per entry, in two passes because nothing may be applied before everything is validated: the validation pass (index below 8, declared dimension, and for a Float64Array a range test and an integrality round trip through i64), then the kernel's \`charge\` and the \`worst\` fold. A BigUint64Array needs no float checks, which is its whole difference. What would close it: a kernel entry point that applies already validated entries without looking up each limit's presence again, or a single pass with an undo log (which gives up the kernel's own atomicity argument); both change the kernel for well under a nanosecond.`,
+  'batch-u64': (c) => `chargeBatch() with a BigUint64Array costs ${n(c.ns('batch.u64'))} per charge: the validation pass plus the kernel's charge, per entry (see the Float64Array note).`,
+  clone: (c) => `template.clone() costs ${n(c.ns('request.clone'))} per request (mean; see the median and the margin of error in the table), the builder path ${n(c.ns('request.builder'))}. Both end in one native call, a \`Budget\` object and a \`FinalizationRegistry.register\`, and every budget later costs a finalization callback and a native release; that garbage-collection work lands on whichever samples it falls in, hence this case's wide spread. The builder path adds the builder object, the BigInt conversion of each limit and the kernel's validation. What would close it: a cheaper lifetime mechanism than FinalizationRegistry (for instance a napi External owning the table slot, freed by a native finalizer), to be measured before switching.`,
   kernel: (c) => {
     const rows = c.pairs.map((p) => `${p.id} ${p.ratio.toFixed(2)}×`).join(', ');
     return `Per case in this run: ${rows}. At about 2 ns per call, criterion's run-to-run noise on a shared 2-core machine is ±10% or more; a ratio above 1.0 whose confidence intervals overlap the published crate's is not a measured regression. If it persists on a quiet machine, compare the generated code of both \`charge\` paths (\`cargo asm\`) for an extra branch or bounds check in ours.`;
@@ -139,12 +135,12 @@ export const CLOSE_THE_GAP = {
  * @returns {string}
  */
 function many(c) {
-  if (c.said.has('many')) return 'Same cause and fix as for the array form, above.';
+  if (c.said.has('many')) return 'Same cause as for the array form, above.';
   c.said.add('many');
   const three = c.ns('checkpoint.three');
   const arr = c.ns('checkpoint.many.array');
   const obj = c.ns('checkpoint.many.object');
-  return `Per checkpoint: three charge() ${n(three === undefined ? undefined : three * 3)}, chargeMany array ${n(arr === undefined ? undefined : arr * 3)}, object ${n(obj === undefined ? undefined : obj * 3)}; 0.6× needs ${n(three === undefined ? undefined : three * 3 * 0.6)}. chargeMany makes one crossing instead of three, but a heavier one: napi-rs converts each typed-array argument (\`&[u8]\`, \`&[f64]\`) with \`napi_get_typedarray_info\` and records a borrow guard for it in the per-call scope, and the facade stages every entry in JavaScript first (validation, copy into the staging arrays); the object form adds a \`for…in\` walk with an own-property check per key. Removing napi-rs's glue (see charge() above) lowers both sides of this ratio, so by itself it does not reach 0.6×: chargeMany's one crossing must cost less than three scalar crossings. What would close it: for small checkpoints, cross with scalars instead of typed arrays (e.g. an export taking up to four (dim, amount) pairs as plain arguments, the dimension indexes packed 3 bits each into one integer), which costs a few ns per extra argument instead of a typed-array conversion each; keep the typed-array path for large checkpoints.`;
+  return `Per checkpoint: three charge() ${n(three === undefined ? undefined : three * 3)}, chargeMany array ${n(arr === undefined ? undefined : arr * 3)}, object ${n(obj === undefined ? undefined : obj * 3)}; 0.6× needs ${n(three === undefined ? undefined : three * 3 * 0.6)}. A checkpoint of up to three number amounts crosses once as five numbers (\`chargeFew\`: the handle, the packed dimension indexes and three amounts, about 5 ns per argument read) and is applied by the kernel's atomic \`charge_many\`; the facade first reads and validates every entry (and the object form walks its keys with an own-property check each). Three charge() calls read nine arguments in three crossings; chargeMany reads five in one, so the saving is four argument reads and two crossings, less the staging. What would close it: fewer arguments still, e.g. packing the handle together with the dimension indexes, or two small amounts into one number; each saves about 5 ns, at a cost in clarity we did not take.`;
 }
 
 /**

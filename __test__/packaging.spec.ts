@@ -93,9 +93,10 @@ beforeAll(async () => {
   platformPack = (JSON.parse(plat.stdout) as Packed[])[0] as Packed
 
   // A fresh project, outside the repo, that installs both tarballs offline.
-  // The root package's optionalDependencies name the platform packages; the
-  // linux-x64-gnu one is satisfied by the tarball installed alongside, the
-  // others are for other platforms and are skipped.
+  // The published root package names the platform packages in
+  // optionalDependencies (written by `napi prepublish` at publish time); here
+  // the linux-x64-gnu one is installed alongside explicitly, as npm would
+  // pick it from those optional dependencies on this platform.
   project = path.join(work, 'project')
   mkdirSync(project)
   writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'bk-consumer', version: '1.0.0', private: true }, null, 2))

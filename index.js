@@ -272,9 +272,10 @@ class ChargeError extends BudgetError {
 exports.ChargeError = ChargeError;
 /**
  * Turns the binding's last recorded failure into the documented error.
- * `values` lets a range error name the offending value.
+ * `amountName` names the offending amount (given its entry's position), and
+ * `amounts`/`dims` let a range error quote the offending value.
  */
-function failure(what, amounts, dims) {
+function failure(amountName = () => 'amount', amounts, dims) {
     const failure = native.takeError();
     if (failure === null)
         return new Error('budgetkernel: the native call failed without a reason (internal error)');
@@ -290,15 +291,14 @@ function failure(what, amounts, dims) {
             return new ChargeError(failure.code, dim, failure.message ?? failure.code);
         case 'INVALID_AMOUNT': {
             const value = amounts?.[at];
-            const name = amounts && amounts.length !== 1 ? `${what}[${at}]` : what;
             return typeof value === 'number' || typeof value === 'bigint'
-                ? amountRangeError(value, name)
-                : new RangeError(`${name} is not a valid amount`);
+                ? amountRangeError(value, amountName(at))
+                : new RangeError(`${amountName(at)} is not a valid amount`);
         }
         case 'INVALID_DIMENSION':
             return new RangeError(`dims[${at}] must be an index into DIMS (0 to ${exports.DIMS.length - 1}), got ${describe(dims?.[at])}`);
         case 'LENGTH_MISMATCH':
-            return new RangeError(`${what}: dims and amounts must have the same length`);
+            return new RangeError('dims and amounts must have the same length');
         default:
             return new Error(`budgetkernel: internal error in the native binding (${failure.code})`);
     }
@@ -602,7 +602,7 @@ class Budget {
             throw amountTypeError(amount, 'amount');
         if (code >= 0)
             return VERDICTS[code];
-        throw failure('amount', [amount]);
+        throw failure(undefined, [amount]);
     }
     /**
      * Charges several dimensions as one atomic checkpoint and returns the
@@ -635,7 +635,7 @@ class Budget {
         }
         if (code >= 0)
             return VERDICTS[code];
-        throw failure('charges');
+        throw failure(amountName);
     }
     /**
      * Charges `amounts[i]` to dimension `DIMS[dims[i]]` for every `i`, as one
@@ -675,7 +675,7 @@ class Budget {
         }
         if (code >= 0)
             return VERDICTS[code];
-        throw failure('amounts', amounts, dims);
+        throw failure((at) => `amounts[${at}]`, amounts, dims);
     }
     /**
      * What has been spent on `dim`: `0n` if declared but never charged,
@@ -698,7 +698,7 @@ class Budget {
     /** Zeroes every spent counter; limits and warn thresholds stay. */
     reset() {
         if (native.reset(this.#handle) < 0)
-            throw failure('reset');
+            throw failure();
     }
     /**
      * An independent copy: same limits, warn thresholds and spent counters.
@@ -707,7 +707,7 @@ class Budget {
     clone() {
         const handle = native.clone(this.#handle);
         if (handle < 0)
-            throw failure('clone');
+            throw failure();
         return adopt(handle);
     }
 }
@@ -783,7 +783,7 @@ class BudgetBuilder {
     build() {
         const handle = native.create(this.#declarations, this.#count);
         if (handle < 0)
-            throw failure('build');
+            throw failure();
         return adopt(handle);
     }
 }

@@ -334,9 +334,10 @@ export class ChargeError extends BudgetError {
 
 /**
  * Turns the binding's last recorded failure into the documented error.
- * `values` lets a range error name the offending value.
+ * `amountName` names the offending amount (given its entry's position), and
+ * `amounts`/`dims` let a range error quote the offending value.
  */
-function failure(what: string, amounts?: ArrayLike<unknown>, dims?: ArrayLike<unknown>): Error {
+function failure(amountName: (at: number) => string = () => 'amount', amounts?: ArrayLike<unknown>, dims?: ArrayLike<unknown>): Error {
   const failure = native.takeError()
   if (failure === null) return new Error('budgetkernel: the native call failed without a reason (internal error)')
   const dim = failure.dim === undefined || failure.dim === null ? undefined : DIMS[failure.dim]
@@ -351,15 +352,14 @@ function failure(what: string, amounts?: ArrayLike<unknown>, dims?: ArrayLike<un
       return new ChargeError(failure.code, dim, failure.message ?? failure.code)
     case 'INVALID_AMOUNT': {
       const value = amounts?.[at]
-      const name = amounts && amounts.length !== 1 ? `${what}[${at}]` : what
       return typeof value === 'number' || typeof value === 'bigint'
-        ? amountRangeError(value, name)
-        : new RangeError(`${name} is not a valid amount`)
+        ? amountRangeError(value, amountName(at))
+        : new RangeError(`${amountName(at)} is not a valid amount`)
     }
     case 'INVALID_DIMENSION':
       return new RangeError(`dims[${at}] must be an index into DIMS (0 to ${DIMS.length - 1}), got ${describe(dims?.[at])}`)
     case 'LENGTH_MISMATCH':
-      return new RangeError(`${what}: dims and amounts must have the same length`)
+      return new RangeError('dims and amounts must have the same length')
     default:
       return new Error(`budgetkernel: internal error in the native binding (${failure.code})`)
   }
@@ -668,7 +668,7 @@ export class Budget {
     else if (typeof amount === 'bigint') code = native.chargeBig(handle, index, amount)
     else throw amountTypeError(amount, 'amount')
     if (code >= 0) return VERDICTS[code] as Verdict
-    throw failure('amount', [amount])
+    throw failure(undefined, [amount])
   }
 
   /**
@@ -699,7 +699,7 @@ export class Budget {
       throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${describe(charges)}`)
     }
     if (code >= 0) return VERDICTS[code] as Verdict
-    throw failure('charges')
+    throw failure(amountName)
   }
 
   /**
@@ -734,7 +734,7 @@ export class Budget {
       throw new TypeError(`amounts must be a Float64Array or a BigUint64Array, got ${describe(amounts)}`)
     }
     if (code >= 0) return VERDICTS[code] as Verdict
-    throw failure('amounts', amounts, dims)
+    throw failure((at) => `amounts[${at}]`, amounts, dims)
   }
 
   /**
@@ -759,7 +759,7 @@ export class Budget {
 
   /** Zeroes every spent counter; limits and warn thresholds stay. */
   reset(): void {
-    if (native.reset(this.#handle) < 0) throw failure('reset')
+    if (native.reset(this.#handle) < 0) throw failure()
   }
 
   /**
@@ -768,7 +768,7 @@ export class Budget {
    */
   clone(): Budget {
     const handle = native.clone(this.#handle)
-    if (handle < 0) throw failure('clone')
+    if (handle < 0) throw failure()
     return adopt(handle)
   }
 }
@@ -849,7 +849,7 @@ export class BudgetBuilder {
    */
   build(): Budget {
     const handle = native.create(this.#declarations, this.#count)
-    if (handle < 0) throw failure('build')
+    if (handle < 0) throw failure()
     return adopt(handle)
   }
 }

@@ -396,3 +396,23 @@ pub fn take_error() -> Option<BindingFailure> {
 pub const fn bench_floor(dim_index: u32, amount: f64) -> i32 {
     0
 }
+
+/// Panics on purpose, for `__test__/panic.spec.ts`.
+///
+/// It proves that a panic inside an export surfaces as a JavaScript
+/// exception (napi-rs's `catch_unwind` and the workspace's
+/// `panic = "unwind"`) and leaves the process and the addon usable. Only
+/// built with the `panic-probe` feature, never shipped.
+///
+/// # Panics
+///
+/// Always.
+#[cfg(feature = "panic-probe")]
+#[napi(catch_unwind)]
+#[allow(
+    clippy::panic,
+    reason = "the panic is the point of this test-only export"
+)]
+pub fn panic_probe() {
+    panic!("budgetkernel panic probe");
+}

@@ -13,11 +13,15 @@
 //   4. build      the release addon and the facade (scripts/build.mjs)
 //   5. typecheck  tsc over tests, CLI, benchmarks and examples
 //   6. vitest     every suite in __test__/ against the built addon
+//   7. safe-map   the addon rebuilt on the kernel's fully safe map
+//                 (`--features safe-map`, into .tmp/), and the semantic
+//                 suites (example, model-based, property, hostile) run
+//                 against it: both map variants behave identically from JS
 //
 // It ends with one line, `tests: N passed, M failed`, counting the Rust
-// tests of step 3 and the JavaScript tests of step 6.
+// tests of step 3 and the JavaScript tests of steps 6 and 7.
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -86,15 +90,14 @@ await step('typecheck (tsc -p tsconfig.json)', async () => {
   return (await run(process.execPath, [bin('typescript/bin/tsc'), '-p', 'tsconfig.json'])).code === 0
 })
 
-await step('vitest run', async () => {
-  const report = `${tmp}vitest.json`
-  const { code } = await run(process.execPath, [
-    bin('vitest/vitest.mjs'),
-    'run',
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile.json=${report}`,
-  ])
+/** Runs vitest with a JSON report and adds its counts to the totals. */
+async function vitest(name, args, env = {}) {
+  const report = `${tmp}${name}.json`
+  const { code } = await run(
+    process.execPath,
+    [bin('vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
+    { env },
+  )
   try {
     const json = JSON.parse(readFileSync(report, 'utf8'))
     passed += json.numPassedTests
@@ -104,6 +107,24 @@ await step('vitest run', async () => {
     failed += 1
   }
   return code === 0
+}
+
+await step('vitest run', () => vitest('vitest', []))
+
+await step('vitest run, semantic suites against the safe-map addon', async () => {
+  const dir = `${tmp}safe-map`
+  const built = await run(process.execPath, [
+    bin('@napi-rs/cli/dist/cli.js'), 'build', '--platform', '--release',
+    '--manifest-path', 'crates/budgetkernel-node/Cargo.toml', '--package-json-path', 'package.json',
+    '--output-dir', dir, '--js', 'binding.js', '--dts', 'binding.d.ts', '--features', 'safe-map',
+  ])
+  if (built.code !== 0) {
+    failed += 1
+    return false
+  }
+  copyFileSync(fileURLToPath(new URL('../index.js', import.meta.url)), `${dir}/index.js`)
+  const suites = ['budget', 'model', 'properties', 'hostile'].map((s) => `__test__/${s}.spec.ts`)
+  return vitest('vitest-safe-map', suites, { BUDGETKERNEL_ADDON_DIR: dir })
 })
 
 console.log('\n=== summary ===')

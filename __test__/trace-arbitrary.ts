@@ -11,17 +11,8 @@
 // stand for raw byte sequences and are substituted by `traceBytes`.
 
 import fc from 'fast-check'
+import { DIM_NAMES } from './model.js'
 
-export const DIM_NAMES = [
-  'tokens',
-  'millis',
-  'bytes',
-  'calls',
-  'memory',
-  'custom0',
-  'custom1',
-  'custom2',
-] as const
 
 const SAFE_MAX = 2n ** 53n - 1n
 const U64_MAX = 2n ** 64n - 1n

@@ -60,6 +60,29 @@ function targetDir(root) {
 }
 
 /**
+ * Every criterion `new/` result directory under `dir` (skipping criterion's
+ * `report`, `base` and `change` directories).
+ * @param {string} dir
+ * @returns {string[]}
+ */
+function resultDirs(dir) {
+  /** @type {string[]} */
+  const out = [];
+  if (!existsSync(dir)) return out;
+  /** @param {string} d */
+  const visit = (d) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (!statSync(p).isDirectory()) continue;
+      if (name === 'new') out.push(p);
+      else if (name !== 'report' && name !== 'base' && name !== 'change') visit(p);
+    }
+  };
+  visit(dir);
+  return out;
+}
+
+/**
  * Modification time of every `new/estimates.json` under `dir`.
  * @param {string} dir
  * @returns {Map<string, number>}
@@ -67,21 +90,10 @@ function targetDir(root) {
 function snapshot(dir) {
   /** @type {Map<string, number>} */
   const out = new Map();
-  if (!existsSync(dir)) return out;
-  /** @param {string} d */
-  const visit = (d) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (!statSync(p).isDirectory()) continue;
-      if (name === 'new') {
-        const est = join(p, 'estimates.json');
-        if (existsSync(est)) out.set(est, statSync(est).mtimeMs);
-      } else if (name !== 'report' && name !== 'base' && name !== 'change') {
-        visit(p);
-      }
-    }
-  };
-  visit(dir);
+  for (const p of resultDirs(dir)) {
+    const est = join(p, 'estimates.json');
+    if (existsSync(est)) out.set(est, statSync(est).mtimeMs);
+  }
   return out;
 }
 
@@ -95,37 +107,25 @@ function snapshot(dir) {
 function readResults(dir, before) {
   /** @type {CriterionResult[]} */
   const out = [];
-  if (!existsSync(dir)) return out;
-  /** @param {string} d */
-  const visit = (d) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (!statSync(p).isDirectory()) continue;
-      if (name === 'new') {
-        const est = join(p, 'estimates.json');
-        const meta = join(p, 'benchmark.json');
-        const was = before.get(est);
-        if (existsSync(est) && existsSync(meta) && (was === undefined || statSync(est).mtimeMs > was)) {
-          try {
-            const e = JSON.parse(readFileSync(est, 'utf8'));
-            const m = JSON.parse(readFileSync(meta, 'utf8'));
-            out.push({
-              fullId: String(m.full_id),
-              meanNs: Number(e.mean.point_estimate),
-              lowNs: Number(e.mean.confidence_interval.lower_bound),
-              highNs: Number(e.mean.confidence_interval.upper_bound),
-              medianNs: Number(e.median.point_estimate),
-            });
-          } catch {
-            // A half-written or foreign file: not a result of this run.
-          }
-        }
-      } else if (name !== 'report' && name !== 'base' && name !== 'change') {
-        visit(p);
-      }
+  for (const p of resultDirs(dir)) {
+    const est = join(p, 'estimates.json');
+    const meta = join(p, 'benchmark.json');
+    const was = before.get(est);
+    if (!existsSync(est) || !existsSync(meta) || (was !== undefined && statSync(est).mtimeMs <= was)) continue;
+    try {
+      const e = JSON.parse(readFileSync(est, 'utf8'));
+      const m = JSON.parse(readFileSync(meta, 'utf8'));
+      out.push({
+        fullId: String(m.full_id),
+        meanNs: Number(e.mean.point_estimate),
+        lowNs: Number(e.mean.confidence_interval.lower_bound),
+        highNs: Number(e.mean.confidence_interval.upper_bound),
+        medianNs: Number(e.median.point_estimate),
+      });
+    } catch {
+      // A half-written or foreign file: not a result of this run.
     }
-  };
-  visit(dir);
+  }
   out.sort((a, b) => a.fullId.localeCompare(b.fullId));
   return out;
 }

@@ -434,26 +434,25 @@ class Staging {
 // stages apart.
 let sharedStaging = new Staging();
 let stagingBusy = false;
-function withStaging(use) {
+/** Takes the shared staging area, or a fresh one when it is in use. */
+function acquireStaging() {
     if (stagingBusy)
-        return use(new Staging());
-    const staging = sharedStaging;
+        return new Staging();
     stagingBusy = true;
-    try {
-        return use(staging);
-    }
-    finally {
-        staging.length = 0;
-        staging.wide = false;
-        stagingBusy = false;
-        if (staging.dims.length > STAGING_KEEP)
-            sharedStaging = new Staging();
-    }
+    return sharedStaging;
+}
+/** Gives a staging area back (emptied); an oversized shared one is replaced. */
+function releaseStaging(staging) {
+    staging.length = 0;
+    staging.wide = false;
+    if (staging !== sharedStaging)
+        return;
+    stagingBusy = false;
+    if (staging.dims.length > STAGING_KEEP)
+        sharedStaging = new Staging();
 }
 function chargePairs(handle, charges) {
     const length = charges.length;
-    // (The staged path is a separate function: a closure here would make every
-    // call allocate a context for the variables it captures.)
     if (length > FEW)
         return chargePairsStaged(handle, charges);
     let packed = length;
@@ -475,67 +474,63 @@ function chargePairs(handle, charges) {
     return chargeSmall(handle, packed, a0, a1, a2);
 }
 function chargePairsStaged(handle, charges) {
-    return withStaging((staging) => {
+    const staging = acquireStaging();
+    try {
         for (let i = 0; i < charges.length; i++) {
             const pair = pairOf(charges, i);
             staging.add(entryDim(pair[0], i), checkedAmount(pair[1], i));
         }
         return staging.send(handle);
-    });
+    }
+    finally {
+        releaseStaging(staging);
+    }
 }
 function chargeRecord(handle, record) {
     // Symbol keys are skipped, as Object.keys and JSON.stringify skip them:
     // no dimension is named by a symbol, and looking for them would allocate.
+    // The first FEW entries are kept in locals; a further one moves them all
+    // into a staging area, and the same walk goes on there.
     let n = 0;
     let packed = 0;
     let a0 = 0;
     let a1 = 0;
     let a2 = 0;
-    for (const key in record) {
-        if (!Object.prototype.hasOwnProperty.call(record, key))
-            continue;
-        const value = record[key];
-        if (value === undefined)
-            continue;
-        const dim = entryDim(key, key);
-        const amount = checkedAmount(value, key);
-        if (n === FEW)
-            return chargeRecordStaged(handle, record, key, dim, amount, packed, [a0, a1, a2]);
-        packed |= dim << (3 + 3 * n);
-        if (n === 0)
-            a0 = amount;
-        else if (n === 1)
-            a1 = amount;
-        else
-            a2 = amount;
-        n++;
-    }
-    return chargeSmall(handle, packed | n, a0, a1, a2);
-}
-/**
- * The rest of an object checkpoint with more than FEW entries: the first FEW
- * (already read) and the entry at `key`, then every key after it.
- */
-function chargeRecordStaged(handle, record, key, dim, amount, packed, first) {
-    return withStaging((staging) => {
-        for (let i = 0; i < FEW; i++)
-            staging.add((packed >> (3 + 3 * i)) & 7, first[i]);
-        staging.add(dim, amount);
-        let after = false;
-        for (const next in record) {
-            if (!after) {
-                after = next === key;
+    let staging;
+    try {
+        for (const key in record) {
+            if (!Object.prototype.hasOwnProperty.call(record, key))
                 continue;
-            }
-            if (!Object.prototype.hasOwnProperty.call(record, next))
-                continue;
-            const value = record[next];
+            const value = record[key];
             if (value === undefined)
                 continue;
-            staging.add(entryDim(next, next), checkedAmount(value, next));
+            const dim = entryDim(key, key);
+            const amount = checkedAmount(value, key);
+            if (staging === undefined && n === FEW) {
+                staging = acquireStaging();
+                staging.add(packed >> 3 & 7, a0);
+                staging.add(packed >> 6 & 7, a1);
+                staging.add(packed >> 9 & 7, a2);
+            }
+            if (staging !== undefined) {
+                staging.add(dim, amount);
+                continue;
+            }
+            packed |= dim << (3 + 3 * n);
+            if (n === 0)
+                a0 = amount;
+            else if (n === 1)
+                a1 = amount;
+            else
+                a2 = amount;
+            n++;
         }
-        return staging.send(handle);
-    });
+        return staging === undefined ? chargeSmall(handle, packed | n, a0, a1, a2) : staging.send(handle);
+    }
+    finally {
+        if (staging !== undefined)
+            releaseStaging(staging);
+    }
 }
 /**
  * A budget: declared limits over some of the eight dimensions, and what has

@@ -446,6 +446,20 @@ describe('chargeMany', () => {
     expect(tc().chargeMany([['tokens', 3], ['millis', 6]])).toEqual(E('millis'));
     expect(tc().chargeMany([['millis', 6], ['tokens', 3]])).toEqual(E('millis'));
   });
+  // More than three entries take the staged (typed-array) path rather than
+  // plain arguments; the results must not depend on the path.
+  it('checkpoints longer than three entries: array and object forms, numbers and wide bigints', () => {
+    const b = tc();
+    expect(b.chargeMany([['tokens', 1], ['calls', 1], ['millis', 1], ['tokens', 1], ['calls', 2]])).toEqual(W('calls'));
+    expect(spentAll(b).slice(0, 4)).toEqual([2n, 1n, undefined, 3n]);
+    expect(b.chargeMany([['tokens', 0], ['calls', 0], ['millis', 0], ['tokens', 2n ** 60n]])).toEqual(E('tokens'));
+    expect(b.spent('tokens')).toBe(2n ** 60n + 2n);
+    const c = Budget.builder().limit('tokens', 9).limit('millis', 9).limit('bytes', 9).limit('calls', 9).limit('memory', 2n ** 62n).build();
+    expect(c.chargeMany({ tokens: 1, millis: 2, bytes: 3, calls: 4, memory: 2n ** 61n })).toEqual(C);
+    expect(spentAll(c).slice(0, 5)).toEqual([1n, 2n, 3n, 4n, 2n ** 61n]);
+    expect(c.chargeMany({ tokens: 0, millis: 0, bytes: 0, calls: 6, memory: 0 })).toEqual(E('calls'));
+    expect(c.spent('calls')).toBe(10n);
+  });
   it('entries for the same dim apply in order and accumulate', () => {
     const b = tc();
     // 2 (== warn: continue), then 5 (warn), then 11 (exhausted): worst is exhausted

@@ -148,19 +148,33 @@ function amountRangeError(value, what) {
 function amountTypeError(value, what) {
     return new TypeError(`${what} must be a number or a bigint, got ${describe(value)}`);
 }
-/** Validates an amount and returns it as a bigint. */
+/**
+ * A validated amount: a number when it is a safe integer (bigints that fit
+ * included, so they keep the number path), a bigint only above 2^53-1.
+ * `name(entry)` names it in an error; it runs only when one is thrown, so
+ * the success path builds no string.
+ */
+function checkedAmount(amount, entry, name = chargeAmountName) {
+    if (typeof amount === 'number') {
+        if (Number.isSafeInteger(amount) && amount >= 0)
+            return amount;
+        throw amountRangeError(amount, name(entry));
+    }
+    if (typeof amount === 'bigint') {
+        if (amount >= 0n && amount <= MAX_U64)
+            return amount <= MAX_SAFE_BIGINT ? Number(amount) : amount;
+        throw amountRangeError(amount, name(entry));
+    }
+    throw amountTypeError(amount, name(entry));
+}
+/** The name of a checkpoint entry's amount: `charges[i][1]` or `charges.key`. */
+function chargeAmountName(entry) {
+    return typeof entry === 'number' ? `charges[${entry}][1]` : `charges.${entry}`;
+}
+/** A validated amount as a bigint, named `what` in errors (builder arguments). */
 function toU64(value, what) {
-    if (typeof value === 'number') {
-        if (Number.isSafeInteger(value) && value >= 0)
-            return BigInt(value);
-        throw amountRangeError(value, what);
-    }
-    if (typeof value === 'bigint') {
-        if (value >= 0n && value <= MAX_U64)
-            return value;
-        throw amountRangeError(value, what);
-    }
-    throw amountTypeError(value, what);
+    const amount = checkedAmount(value, what, String);
+    return typeof amount === 'bigint' ? amount : BigInt(amount);
 }
 // ---------------------------------------------------------------------------
 // Verdicts
@@ -329,26 +343,6 @@ let adopt;
 const FEW = 3;
 /** A staging area grown past this many entries is not kept after use. */
 const STAGING_KEEP = 1024;
-/**
- * A validated amount: a number when it is a safe integer (bigints that fit
- * included, so they keep the number path), a bigint only above 2^53-1.
- */
-function checkedAmount(amount, entry) {
-    if (typeof amount === 'number') {
-        if (Number.isSafeInteger(amount) && amount >= 0)
-            return amount;
-        throw amountRangeError(amount, amountName(entry));
-    }
-    if (typeof amount === 'bigint') {
-        if (amount >= 0n && amount <= MAX_U64)
-            return amount <= MAX_SAFE_BIGINT ? Number(amount) : amount;
-        throw amountRangeError(amount, amountName(entry));
-    }
-    throw amountTypeError(amount, amountName(entry));
-}
-function amountName(entry) {
-    return typeof entry === 'number' ? `charges[${entry}][1]` : `charges.${entry}`;
-}
 function entryDim(name, entry) {
     const index = dimIndexOf(name);
     if (index < 0)
@@ -630,7 +624,7 @@ class Budget {
         }
         if (code >= 0)
             return VERDICTS[code];
-        throw failure(amountName);
+        throw failure(chargeAmountName);
     }
     /**
      * Charges `amounts[i]` to dimension `DIMS[dims[i]]` for every `i`, as one

@@ -200,17 +200,37 @@ function amountTypeError(value: unknown, what: string): TypeError {
   return new TypeError(`${what} must be a number or a bigint, got ${describe(value)}`)
 }
 
-/** Validates an amount and returns it as a bigint. */
+/**
+ * A validated amount: a number when it is a safe integer (bigints that fit
+ * included, so they keep the number path), a bigint only above 2^53-1.
+ * `name(entry)` names it in an error; it runs only when one is thrown, so
+ * the success path builds no string.
+ */
+function checkedAmount(
+  amount: unknown,
+  entry: number | string,
+  name: (entry: number | string) => string = chargeAmountName,
+): number | bigint {
+  if (typeof amount === 'number') {
+    if (Number.isSafeInteger(amount) && amount >= 0) return amount
+    throw amountRangeError(amount, name(entry))
+  }
+  if (typeof amount === 'bigint') {
+    if (amount >= 0n && amount <= MAX_U64) return amount <= MAX_SAFE_BIGINT ? Number(amount) : amount
+    throw amountRangeError(amount, name(entry))
+  }
+  throw amountTypeError(amount, name(entry))
+}
+
+/** The name of a checkpoint entry's amount: `charges[i][1]` or `charges.key`. */
+function chargeAmountName(entry: number | string): string {
+  return typeof entry === 'number' ? `charges[${entry}][1]` : `charges.${entry}`
+}
+
+/** A validated amount as a bigint, named `what` in errors (builder arguments). */
 function toU64(value: unknown, what: string): bigint {
-  if (typeof value === 'number') {
-    if (Number.isSafeInteger(value) && value >= 0) return BigInt(value)
-    throw amountRangeError(value, what)
-  }
-  if (typeof value === 'bigint') {
-    if (value >= 0n && value <= MAX_U64) return value
-    throw amountRangeError(value, what)
-  }
-  throw amountTypeError(value, what)
+  const amount = checkedAmount(value, what, String)
+  return typeof amount === 'bigint' ? amount : BigInt(amount)
 }
 
 // ---------------------------------------------------------------------------
@@ -395,26 +415,6 @@ let adopt: (handle: number) => Budget
 const FEW = 3
 /** A staging area grown past this many entries is not kept after use. */
 const STAGING_KEEP = 1024
-
-/**
- * A validated amount: a number when it is a safe integer (bigints that fit
- * included, so they keep the number path), a bigint only above 2^53-1.
- */
-function checkedAmount(amount: unknown, entry: number | string): number | bigint {
-  if (typeof amount === 'number') {
-    if (Number.isSafeInteger(amount) && amount >= 0) return amount
-    throw amountRangeError(amount, amountName(entry))
-  }
-  if (typeof amount === 'bigint') {
-    if (amount >= 0n && amount <= MAX_U64) return amount <= MAX_SAFE_BIGINT ? Number(amount) : amount
-    throw amountRangeError(amount, amountName(entry))
-  }
-  throw amountTypeError(amount, amountName(entry))
-}
-
-function amountName(entry: number | string): string {
-  return typeof entry === 'number' ? `charges[${entry}][1]` : `charges.${entry}`
-}
 
 function entryDim(name: unknown, entry: number | string): number {
   const index = dimIndexOf(name)
@@ -687,7 +687,7 @@ export class Budget {
       throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${describe(charges)}`)
     }
     if (code >= 0) return VERDICTS[code] as Verdict
-    throw failure(amountName)
+    throw failure(chargeAmountName)
   }
 
   /**

@@ -165,12 +165,7 @@ pub fn live_budgets() -> u32 {
 /// Charges a number amount. Returns a verdict code (0..17) or -1.
 #[napi(catch_unwind)]
 pub fn charge(handle: f64, dim_index: u32, amount: f64) -> i32 {
-    settle(FAILED, |table| {
-        let budget = budget_mut(table, handle)?;
-        let dim = dim(dim_index)?;
-        let amount = amount_from_f64(amount).ok_or(Failure::new(Code::InvalidAmount))?;
-        Ok(code(budget.charge(dim, amount)?))
-    })
+    charge_one(handle, dim_index, amount_from_f64(amount))
 }
 
 /// Charges a bigint amount. Returns a verdict code (0..17) or -1.
@@ -183,10 +178,15 @@ pub fn charge(handle: f64, dim_index: u32, amount: f64) -> i32 {
     reason = "napi-rs hands arguments over by value; BigInt has no borrowed form"
 )]
 pub fn charge_big(handle: f64, dim_index: u32, amount: BigInt) -> i32 {
+    charge_one(handle, dim_index, amount_from_bigint(&amount))
+}
+
+/// One charge, the amount already converted (`None`: it was out of range).
+fn charge_one(handle: f64, dim_index: u32, amount: Option<u64>) -> i32 {
     settle(FAILED, |table| {
         let budget = budget_mut(table, handle)?;
         let dim = dim(dim_index)?;
-        let amount = amount_from_bigint(&amount).ok_or(Failure::new(Code::InvalidAmount))?;
+        let amount = amount.ok_or(Failure::new(Code::InvalidAmount))?;
         Ok(code(budget.charge(dim, amount)?))
     })
 }

@@ -74,40 +74,39 @@ impl Table {
         Some(encode(0, index))
     }
 
-    /// The live budget behind `handle`, if any.
-    pub fn get(&self, handle: Handle) -> Option<&Budget> {
+    /// The slot behind `handle`, if the handle is current for it (its
+    /// generation matches); the slot may be empty.
+    fn slot(&self, handle: Handle) -> Option<(u32, &Slot)> {
         let (generation, index) = decode(handle)?;
         let slot = self.slots.get(index as usize)?;
-        if slot.generation == generation {
-            slot.budget.as_ref()
-        } else {
-            None
-        }
+        (slot.generation == generation).then_some((index, slot))
+    }
+
+    /// [`Self::slot`], mutably.
+    fn slot_mut(&mut self, handle: Handle) -> Option<(u32, &mut Slot)> {
+        let (generation, index) = decode(handle)?;
+        let slot = self.slots.get_mut(index as usize)?;
+        (slot.generation == generation).then_some((index, slot))
+    }
+
+    /// The live budget behind `handle`, if any.
+    pub fn get(&self, handle: Handle) -> Option<&Budget> {
+        self.slot(handle)?.1.budget.as_ref()
     }
 
     /// The live budget behind `handle`, mutably, if any.
     pub fn get_mut(&mut self, handle: Handle) -> Option<&mut Budget> {
-        let (generation, index) = decode(handle)?;
-        let slot = self.slots.get_mut(index as usize)?;
-        if slot.generation == generation {
-            slot.budget.as_mut()
-        } else {
-            None
-        }
+        self.slot_mut(handle)?.1.budget.as_mut()
     }
 
     /// Empties the slot behind `handle`. Returns whether it was live.
     pub fn remove(&mut self, handle: Handle) -> bool {
-        let Some((generation, index)) = decode(handle) else {
+        let Some((index, slot)) = self.slot_mut(handle) else {
             return false;
         };
-        let Some(slot) = self.slots.get_mut(index as usize) else {
-            return false;
-        };
-        if slot.generation != generation || slot.budget.is_none() {
+        if slot.budget.take().is_none() {
             return false;
         }
-        slot.budget = None;
         slot.generation = (slot.generation + 1) % GENERATION_LIMIT;
         self.free.push(index);
         true

@@ -108,7 +108,7 @@ const glue = (c) => {
 
 /**
  * What would close each target when it is missed, citing this run's figures.
- * Written from reading the facade (ts/index.ts) and the binding
+ * Written from reading the facade (ts/) and the binding
  * (crates/budgetkernel-node/src); shown only for targets this run missed.
  * @type {Record<string, (c: GapContext) => string>}
  */

@@ -94,7 +94,7 @@ function staleBuild() {
   if (nodeFile !== undefined && mtime(join(ROOT, nodeFile)) < Math.max(mtime(join(ROOT, 'crates', 'budgetkernel-node', 'src')), mtime(join(ROOT, 'crates', 'budgetkernel', 'src')))) {
     stale.push(`${nodeFile} was built before the latest change to the Rust sources (check whether that change touched code)`);
   }
-  if (mtime(join(ROOT, 'index.js')) < mtime(join(ROOT, 'ts', 'index.ts'))) stale.push('index.js is older than ts/index.ts');
+  if (mtime(join(ROOT, 'lib')) < mtime(join(ROOT, 'ts'))) stale.push('the compiled facade (lib/) is older than its sources (ts/)');
   return stale;
 }
 const staleNote = staleBuild();

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Builds the addon: the native binary and its generated loader/typings
 // (binding.js, binding.d.ts) with the napi-rs CLI, then the TypeScript
-// facade (ts/index.ts -> index.js, index.d.ts) with tsc. All four files are
-// generated and committed; `npm test` fails if a rebuild changes them.
+// facade (ts/index.ts and ts/lib/*.ts -> index.js, index.d.ts, lib/) with
+// tsc. All of them are generated and committed; `npm test` fails if a rebuild changes them.
 //
 //   node scripts/build.mjs            release build (what ships)
 //   node scripts/build.mjs --debug    debug build (faster to compile)

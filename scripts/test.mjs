@@ -21,7 +21,7 @@
 // It ends with one line, `tests: N passed, M failed`, counting the Rust
 // tests of step 3 and the JavaScript tests of steps 6 and 7.
 import { spawn } from 'node:child_process'
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -123,6 +123,7 @@ await step('vitest run, semantic suites against the safe-map addon', async () =>
     return false
   }
   copyFileSync(fileURLToPath(new URL('../index.js', import.meta.url)), `${dir}/index.js`)
+  cpSync(fileURLToPath(new URL('../lib', import.meta.url)), `${dir}/lib`, { recursive: true })
   const suites = ['budget', 'model', 'properties', 'hostile'].map((s) => `__test__/${s}.spec.ts`)
   return vitest('vitest-safe-map', suites, { BUDGETKERNEL_ADDON_DIR: dir })
 })

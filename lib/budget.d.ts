@@ -1,0 +1,135 @@
+import { type Amount } from './amounts';
+import { type Dim } from './dims';
+import { type Verdict } from './verdicts';
+/**
+ * A budget: declared limits over some of the eight dimensions, and what has
+ * been spent on each.
+ *
+ * Create one with {@link Budget.builder}; for one budget per request, build a
+ * template once and {@link Budget.clone} it per request (about twice as
+ * fast). Budgets belong to the thread (main or worker) that made them and are
+ * freed by the garbage collector.
+ *
+ * @example
+ * ```ts
+ * const budget = Budget.builder()
+ *   .limitWithWarn('tokens', 100_000, 80_000)
+ *   .limit('calls', 50)
+ *   .build()
+ * const verdict = budget.charge('tokens', 12_500)
+ * if (verdict.kind === 'exhausted') stop(verdict.dim)
+ * ```
+ */
+export declare class Budget {
+    #private;
+    /**
+     * Budgets come from {@link Budget.builder} and {@link Budget.clone};
+     * calling `new Budget()` throws a `TypeError`.
+     */
+    private constructor();
+    /** Starts declaring a budget. */
+    static builder(): BudgetBuilder;
+    /**
+     * Charges `amount` to `dim` and returns the verdict.
+     *
+     * Spent becomes `spent + amount`, saturating at `2n ** 64n - 1n`, and is
+     * updated even when the charge exhausts the budget. Then: `exhausted` if
+     * spent > limit, else `warn` if a warn threshold exists and spent > warn,
+     * else `continue`. A zero amount is a poll: it reports the current state.
+     *
+     * @throws {TypeError} `dim` is not a dimension name, or `amount` is not a number or a bigint.
+     * @throws {RangeError} `amount` is negative, fractional, NaN, infinite, above
+     *   `Number.MAX_SAFE_INTEGER` as a number, or above `2n ** 64n - 1n`.
+     * @throws {ChargeError} `UNKNOWN_DIMENSION`: the budget does not declare `dim`.
+     *   Nothing is charged when anything is thrown.
+     */
+    charge(dim: Dim, amount: Amount): Verdict;
+    /**
+     * Charges several dimensions as one atomic checkpoint and returns the
+     * {@link worst} of their verdicts (`continue` for no charges).
+     *
+     * Accepts `[dim, amount]` pairs, applied in array order, or an object such
+     * as `{ tokens: 1523, calls: 1 }`, applied in property order (a plain
+     * object: every own enumerable string key must name a dimension; a key
+     * whose value is `undefined` and symbol keys are skipped; a Map, a class
+     * instance or an object with a prototype other than `Object.prototype` or
+     * `null` is refused). Every
+     * entry is validated before any is applied: if one is refused, nothing is
+     * charged. Type and range errors are reported before a `ChargeError`.
+     *
+     * @throws {TypeError} an entry is not a `[dim, amount]` pair, names no dimension, or has a non-numeric amount.
+     * @throws {RangeError} an amount is out of range (see {@link Amount}).
+     * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
+     */
+    chargeMany(charges: ReadonlyArray<readonly [Dim, Amount]> | Readonly<Partial<Record<Dim, Amount>>>): Verdict;
+    /**
+     * Charges `amounts[i]` to dimension `DIMS[dims[i]]` for every `i`, as one
+     * atomic checkpoint, in a single call into native code: the fastest way to
+     * charge many things. Returns the {@link worst} verdict (`continue` when
+     * empty). Every entry is validated before any is applied.
+     *
+     * @param dims - dimension indexes into {@link DIMS}.
+     * @param amounts - amounts as numbers (safe integers) or as 64-bit unsigned bigints.
+     * @throws {TypeError} `dims` is not a `Uint8Array`, `amounts` neither a `Float64Array` nor a
+     *   `BigUint64Array`, or either is backed by a `SharedArrayBuffer` (another thread could change it mid-call).
+     * @throws {RangeError} the lengths differ, an index is 8 or more, or a number amount is not a safe non-negative integer.
+     * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
+     */
+    chargeBatch(dims: Uint8Array, amounts: Float64Array | BigUint64Array): Verdict;
+    /**
+     * What has been spent on `dim`: `0n` if declared but never charged,
+     * `undefined` if `dim` is not declared.
+     *
+     * @throws {TypeError} `dim` is not a dimension name.
+     */
+    spent(dim: Dim): bigint | undefined;
+    /**
+     * The headroom left on `dim`, `limit - spent` floored at `0n`;
+     * `undefined` if `dim` is not declared.
+     *
+     * @throws {TypeError} `dim` is not a dimension name.
+     */
+    remaining(dim: Dim): bigint | undefined;
+    /** Zeroes every spent counter; limits and warn thresholds stay. */
+    reset(): void;
+    /**
+     * An independent copy: same limits, warn thresholds and spent counters.
+     * Charging one never affects the other.
+     */
+    clone(): Budget;
+}
+/**
+ * Declares a budget, one dimension at a time, then {@link BudgetBuilder.build}s it.
+ *
+ * `limit` and `limitWithWarn` check their arguments at once (a bad name or
+ * value throws and leaves the builder unchanged); the kernel's structural
+ * rules are checked by `build`. A builder can build any number of
+ * independent budgets.
+ */
+export declare class BudgetBuilder {
+    #private;
+    /**
+     * Declares `dim` with an inclusive `limit` and no warn threshold.
+     *
+     * @throws {TypeError} `dim` is not a dimension name, or `limit` is not a number or a bigint.
+     * @throws {RangeError} `limit` is out of range (see {@link Amount}).
+     */
+    limit(dim: Dim, limit: Amount): this;
+    /**
+     * Declares `dim` with an inclusive `limit` and a warn threshold: charges
+     * that leave spent above `warn` (strictly) but within the limit return
+     * `warn`. `warn` must be below `limit` (checked by `build`); `0` warns on
+     * any positive spend.
+     *
+     * @throws {TypeError} `dim` is not a dimension name, or an amount is not a number or a bigint.
+     * @throws {RangeError} an amount is out of range (see {@link Amount}).
+     */
+    limitWithWarn(dim: Dim, limit: Amount, warn: Amount): this;
+    /**
+     * Validates the declaration and returns a new budget with nothing spent.
+     *
+     * @throws {BuilderError} `DUPLICATE_DIMENSION`, `NO_DIMENSIONS`,
+     *   `ZERO_LIMIT` or `WARN_NOT_BELOW_LIMIT`, in that order of precedence.
+     */
+    build(): Budget;
+}

@@ -1,0 +1,504 @@
+"use strict";
+// Budgets and their builder: the classes users hold, over the flat binding.
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.BudgetBuilder = exports.Budget = void 0;
+const types_1 = require("node:util/types");
+const amounts_1 = require("./amounts");
+const dims_1 = require("./dims");
+const errors_1 = require("./errors");
+const native_1 = require("./native");
+const values_1 = require("./values");
+const verdicts_1 = require("./verdicts");
+/**
+ * Turns the binding's last recorded failure into the documented error.
+ * `amountName` names the offending amount (given its entry's position), and
+ * `amounts`/`dims` let a range error quote the offending value.
+ */
+function failure(amountName = () => 'amount', amounts, dims) {
+    const failure = native_1.native.takeError();
+    if (failure === null)
+        return new Error('budgetkernel: the native call failed without a reason (internal error)');
+    const dim = failure.dim === undefined || failure.dim === null ? undefined : dims_1.DIMS[failure.dim];
+    const at = failure.index ?? 0;
+    switch (failure.code) {
+        case 'DUPLICATE_DIMENSION':
+        case 'WARN_NOT_BELOW_LIMIT':
+        case 'ZERO_LIMIT':
+        case 'NO_DIMENSIONS':
+            return new errors_1.BuilderError(failure.code, dim, failure.message ?? failure.code);
+        case 'UNKNOWN_DIMENSION':
+            return new errors_1.ChargeError(failure.code, dim, failure.message ?? failure.code);
+        case 'INVALID_AMOUNT': {
+            const value = amounts?.[at];
+            return typeof value === 'number' || typeof value === 'bigint'
+                ? (0, amounts_1.amountRangeError)(value, amountName(at))
+                : new RangeError(`${amountName(at)} is not a valid amount`);
+        }
+        case 'INVALID_DIMENSION':
+            return new RangeError(`dims[${at}] must be an index into DIMS (0 to ${dims_1.DIMS.length - 1}), got ${(0, values_1.describe)(dims?.[at])}`);
+        case 'LENGTH_MISMATCH':
+            return new RangeError('dims and amounts must have the same length');
+        default:
+            return new Error(`budgetkernel: internal error in the native binding (${failure.code})`);
+    }
+}
+// ---------------------------------------------------------------------------
+// Budgets
+// ---------------------------------------------------------------------------
+/** Frees a budget's native state once its `Budget` object is collected. */
+const released = new FinalizationRegistry((handle) => {
+    native_1.native.release(handle);
+});
+const ADOPT = Symbol('budgetkernel.adopt');
+let adopt;
+// ---------------------------------------------------------------------------
+// Checkpoints (chargeMany)
+// ---------------------------------------------------------------------------
+//
+// chargeMany reads every entry exactly once (getters run once), validates it
+// as it goes, and hands the whole checkpoint to native code in one call,
+// where nothing is applied unless every entry is declared. How it crosses
+// depends on its size, because a number argument crosses for about 5 ns and
+// a typed array for nearly 30:
+//
+// - up to FEW entries (the usual tokens/millis/calls checkpoint) are kept in
+//   local variables and cross as plain arguments (`chargeFew`);
+// - larger checkpoints are staged in typed arrays (`chargeBatch`).
+/** Checkpoints of at most this many entries cross as plain arguments. */
+const FEW = 3;
+/** A staging area grown past this many entries is not kept after use. */
+const STAGING_KEEP = 1024;
+function entryDim(name, entry) {
+    const index = (0, dims_1.dimIndexOf)(name);
+    if (index < 0)
+        throw (0, dims_1.dimTypeError)(name, typeof entry === 'number' ? `charges[${entry}][0]` : 'each key of charges');
+    return index;
+}
+function pairOf(charges, i) {
+    const entry = charges[i];
+    if (!Array.isArray(entry) || entry.length !== 2) {
+        throw new TypeError(`charges[${i}] must be a [dim, amount] pair, got ${(0, values_1.describe)(entry)}`);
+    }
+    return entry;
+}
+/**
+ * Sends a checkpoint of at most FEW entries: `packed` is the count in its
+ * low 3 bits and entry i's dimension index in bits 3+3i to 5+3i.
+ */
+function chargeSmall(handle, packed, a0, a1, a2) {
+    if (typeof a0 === 'number' && typeof a1 === 'number' && typeof a2 === 'number') {
+        return native_1.native.chargeFew(handle, packed, a0, a1, a2);
+    }
+    // An amount above 2^53-1: the 64-bit batch path, rare enough to allocate.
+    const length = packed & 7;
+    const dims = new Uint8Array(length);
+    const amounts = new BigUint64Array(length);
+    const values = [a0, a1, a2];
+    for (let i = 0; i < length; i++) {
+        dims[i] = (packed >> (3 + 3 * i)) & 7;
+        amounts[i] = BigInt(values[i]);
+    }
+    return native_1.native.chargeBatchBig(handle, dims, amounts, length);
+}
+/** A large checkpoint, staged in typed arrays. */
+class Staging {
+    dims = new Uint8Array(16);
+    numbers = new Float64Array(16);
+    bigints = new BigUint64Array(16);
+    /** Whether an amount is above 2^53-1 (then `bigints` holds every amount). */
+    wide = false;
+    length = 0;
+    /** Appends a validated entry. */
+    add(dim, amount) {
+        const n = this.length;
+        if (n === this.dims.length)
+            this.#grow();
+        if (typeof amount === 'number') {
+            if (this.wide)
+                this.bigints[n] = BigInt(amount);
+            else
+                this.numbers[n] = amount;
+        }
+        else {
+            if (!this.wide) {
+                for (let i = 0; i < n; i++)
+                    this.bigints[i] = BigInt(this.numbers[i]);
+                this.wide = true;
+            }
+            this.bigints[n] = amount;
+        }
+        this.dims[n] = dim;
+        this.length = n + 1;
+    }
+    send(handle) {
+        return this.wide
+            ? native_1.native.chargeBatchBig(handle, this.dims, this.bigints, this.length)
+            : native_1.native.chargeBatch(handle, this.dims, this.numbers, this.length);
+    }
+    #grow() {
+        const size = this.dims.length * 2;
+        const dims = new Uint8Array(size);
+        const numbers = new Float64Array(size);
+        const bigints = new BigUint64Array(size);
+        dims.set(this.dims);
+        numbers.set(this.numbers);
+        bigints.set(this.bigints);
+        this.dims = dims;
+        this.numbers = numbers;
+        this.bigints = bigints;
+    }
+}
+// One shared staging area, so that large checkpoints allocate nothing either.
+// A call that finds it in use (a getter on an entry re-entering chargeMany)
+// stages apart.
+let sharedStaging = new Staging();
+let stagingBusy = false;
+/** Takes the shared staging area, or a fresh one when it is in use. */
+function acquireStaging() {
+    if (stagingBusy)
+        return new Staging();
+    stagingBusy = true;
+    return sharedStaging;
+}
+/** Gives a staging area back (emptied); an oversized shared one is replaced. */
+function releaseStaging(staging) {
+    staging.length = 0;
+    staging.wide = false;
+    if (staging !== sharedStaging)
+        return;
+    stagingBusy = false;
+    if (staging.dims.length > STAGING_KEEP)
+        sharedStaging = new Staging();
+}
+function chargePairs(handle, charges) {
+    const length = charges.length;
+    if (length > FEW)
+        return chargePairsStaged(handle, charges);
+    let packed = length;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    for (let i = 0; i < length; i++) {
+        // Indexing, not destructuring: array destructuring runs the iterator protocol.
+        const pair = pairOf(charges, i);
+        packed |= entryDim(pair[0], i) << (3 + 3 * i);
+        const value = (0, amounts_1.checkedAmount)(pair[1], i);
+        if (i === 0)
+            a0 = value;
+        else if (i === 1)
+            a1 = value;
+        else
+            a2 = value;
+    }
+    return chargeSmall(handle, packed, a0, a1, a2);
+}
+function chargePairsStaged(handle, charges) {
+    const staging = acquireStaging();
+    try {
+        for (let i = 0; i < charges.length; i++) {
+            const pair = pairOf(charges, i);
+            staging.add(entryDim(pair[0], i), (0, amounts_1.checkedAmount)(pair[1], i));
+        }
+        return staging.send(handle);
+    }
+    finally {
+        releaseStaging(staging);
+    }
+}
+function chargeRecord(handle, record) {
+    // Symbol keys are skipped, as Object.keys and JSON.stringify skip them:
+    // no dimension is named by a symbol, and looking for them would allocate.
+    // The first FEW entries are kept in locals; a further one moves them all
+    // into a staging area, and the same walk goes on there.
+    let n = 0;
+    let packed = 0;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let staging;
+    try {
+        for (const key in record) {
+            if (!Object.prototype.hasOwnProperty.call(record, key))
+                continue;
+            const value = record[key];
+            if (value === undefined)
+                continue;
+            const dim = entryDim(key, key);
+            const amount = (0, amounts_1.checkedAmount)(value, key);
+            if (staging === undefined && n === FEW) {
+                staging = acquireStaging();
+                staging.add(packed >> 3 & 7, a0);
+                staging.add(packed >> 6 & 7, a1);
+                staging.add(packed >> 9 & 7, a2);
+            }
+            if (staging !== undefined) {
+                staging.add(dim, amount);
+                continue;
+            }
+            packed |= dim << (3 + 3 * n);
+            if (n === 0)
+                a0 = amount;
+            else if (n === 1)
+                a1 = amount;
+            else
+                a2 = amount;
+            n++;
+        }
+        return staging === undefined ? chargeSmall(handle, packed | n, a0, a1, a2) : staging.send(handle);
+    }
+    finally {
+        if (staging !== undefined)
+            releaseStaging(staging);
+    }
+}
+/**
+ * A budget: declared limits over some of the eight dimensions, and what has
+ * been spent on each.
+ *
+ * Create one with {@link Budget.builder}; for one budget per request, build a
+ * template once and {@link Budget.clone} it per request (about twice as
+ * fast). Budgets belong to the thread (main or worker) that made them and are
+ * freed by the garbage collector.
+ *
+ * @example
+ * ```ts
+ * const budget = Budget.builder()
+ *   .limitWithWarn('tokens', 100_000, 80_000)
+ *   .limit('calls', 50)
+ *   .build()
+ * const verdict = budget.charge('tokens', 12_500)
+ * if (verdict.kind === 'exhausted') stop(verdict.dim)
+ * ```
+ */
+class Budget {
+    #handle;
+    /**
+     * Budgets come from {@link Budget.builder} and {@link Budget.clone};
+     * calling `new Budget()` throws a `TypeError`.
+     */
+    constructor(handle, token) {
+        if (token !== ADOPT) {
+            throw new TypeError('Budget cannot be constructed directly; use Budget.builder()…build() or budget.clone()');
+        }
+        this.#handle = handle;
+        released.register(this, handle);
+    }
+    static {
+        adopt = (handle) => new Budget(handle, ADOPT);
+    }
+    /** Starts declaring a budget. */
+    static builder() {
+        return new BudgetBuilder();
+    }
+    /**
+     * Charges `amount` to `dim` and returns the verdict.
+     *
+     * Spent becomes `spent + amount`, saturating at `2n ** 64n - 1n`, and is
+     * updated even when the charge exhausts the budget. Then: `exhausted` if
+     * spent > limit, else `warn` if a warn threshold exists and spent > warn,
+     * else `continue`. A zero amount is a poll: it reports the current state.
+     *
+     * @throws {TypeError} `dim` is not a dimension name, or `amount` is not a number or a bigint.
+     * @throws {RangeError} `amount` is negative, fractional, NaN, infinite, above
+     *   `Number.MAX_SAFE_INTEGER` as a number, or above `2n ** 64n - 1n`.
+     * @throws {ChargeError} `UNKNOWN_DIMENSION`: the budget does not declare `dim`.
+     *   Nothing is charged when anything is thrown.
+     */
+    charge(dim, amount) {
+        const handle = this.#handle;
+        const index = (0, dims_1.dimIndex)(dim, 'dim');
+        let code;
+        if (typeof amount === 'number')
+            code = native_1.native.charge(handle, index, amount);
+        else if (typeof amount === 'bigint')
+            code = native_1.native.chargeBig(handle, index, amount);
+        else
+            throw (0, amounts_1.amountTypeError)(amount, 'amount');
+        if (code >= 0)
+            return verdicts_1.VERDICTS[code];
+        throw failure(undefined, [amount]);
+    }
+    /**
+     * Charges several dimensions as one atomic checkpoint and returns the
+     * {@link worst} of their verdicts (`continue` for no charges).
+     *
+     * Accepts `[dim, amount]` pairs, applied in array order, or an object such
+     * as `{ tokens: 1523, calls: 1 }`, applied in property order (a plain
+     * object: every own enumerable string key must name a dimension; a key
+     * whose value is `undefined` and symbol keys are skipped; a Map, a class
+     * instance or an object with a prototype other than `Object.prototype` or
+     * `null` is refused). Every
+     * entry is validated before any is applied: if one is refused, nothing is
+     * charged. Type and range errors are reported before a `ChargeError`.
+     *
+     * @throws {TypeError} an entry is not a `[dim, amount]` pair, names no dimension, or has a non-numeric amount.
+     * @throws {RangeError} an amount is out of range (see {@link Amount}).
+     * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
+     */
+    chargeMany(charges) {
+        const handle = this.#handle;
+        let code;
+        if (Array.isArray(charges)) {
+            code = chargePairs(handle, charges);
+        }
+        else if (isPlainObject(charges)) {
+            code = chargeRecord(handle, charges);
+        }
+        else {
+            throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${(0, values_1.describe)(charges)}`);
+        }
+        if (code >= 0)
+            return verdicts_1.VERDICTS[code];
+        throw failure(amounts_1.chargeAmountName);
+    }
+    /**
+     * Charges `amounts[i]` to dimension `DIMS[dims[i]]` for every `i`, as one
+     * atomic checkpoint, in a single call into native code: the fastest way to
+     * charge many things. Returns the {@link worst} verdict (`continue` when
+     * empty). Every entry is validated before any is applied.
+     *
+     * @param dims - dimension indexes into {@link DIMS}.
+     * @param amounts - amounts as numbers (safe integers) or as 64-bit unsigned bigints.
+     * @throws {TypeError} `dims` is not a `Uint8Array`, `amounts` neither a `Float64Array` nor a
+     *   `BigUint64Array`, or either is backed by a `SharedArrayBuffer` (another thread could change it mid-call).
+     * @throws {RangeError} the lengths differ, an index is 8 or more, or a number amount is not a safe non-negative integer.
+     * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
+     */
+    chargeBatch(dims, amounts) {
+        const handle = this.#handle;
+        if (!(0, types_1.isUint8Array)(dims))
+            throw new TypeError(`dims must be a Uint8Array of indexes into DIMS, got ${(0, values_1.describe)(dims)}`);
+        // Memory another thread can write while native code reads it would break
+        // validate-then-apply (and is a data race); such batches must be copied.
+        if (isShared(dims) || isShared(amounts)) {
+            throw new TypeError('chargeBatch does not take typed arrays backed by a SharedArrayBuffer; copy them first (e.g. dims.slice())');
+        }
+        let code;
+        if ((0, types_1.isFloat64Array)(amounts)) {
+            if (amounts.length !== dims.length)
+                throw lengthMismatch(dims, amounts);
+            code = native_1.native.chargeBatch(handle, dims, amounts, dims.length);
+        }
+        else if ((0, types_1.isBigUint64Array)(amounts)) {
+            if (amounts.length !== dims.length)
+                throw lengthMismatch(dims, amounts);
+            code = native_1.native.chargeBatchBig(handle, dims, amounts, dims.length);
+        }
+        else {
+            throw new TypeError(`amounts must be a Float64Array or a BigUint64Array, got ${(0, values_1.describe)(amounts)}`);
+        }
+        if (code >= 0)
+            return verdicts_1.VERDICTS[code];
+        throw failure((at) => `amounts[${at}]`, amounts, dims);
+    }
+    /**
+     * What has been spent on `dim`: `0n` if declared but never charged,
+     * `undefined` if `dim` is not declared.
+     *
+     * @throws {TypeError} `dim` is not a dimension name.
+     */
+    spent(dim) {
+        return native_1.native.spent(this.#handle, (0, dims_1.dimIndex)(dim, 'dim')) ?? undefined;
+    }
+    /**
+     * The headroom left on `dim`, `limit - spent` floored at `0n`;
+     * `undefined` if `dim` is not declared.
+     *
+     * @throws {TypeError} `dim` is not a dimension name.
+     */
+    remaining(dim) {
+        return native_1.native.remaining(this.#handle, (0, dims_1.dimIndex)(dim, 'dim')) ?? undefined;
+    }
+    /** Zeroes every spent counter; limits and warn thresholds stay. */
+    reset() {
+        if (native_1.native.reset(this.#handle) < 0)
+            throw failure();
+    }
+    /**
+     * An independent copy: same limits, warn thresholds and spent counters.
+     * Charging one never affects the other.
+     */
+    clone() {
+        const handle = native_1.native.clone(this.#handle);
+        if (handle < 0)
+            throw failure();
+        return adopt(handle);
+    }
+}
+exports.Budget = Budget;
+/** An object literal or a null-prototype object: no Map, Set, class instance or inherited keys. */
+function isPlainObject(value) {
+    if (typeof value !== 'object' || value === null)
+        return false;
+    const proto = Object.getPrototypeOf(value);
+    return proto === Object.prototype || proto === null;
+}
+function isShared(array) {
+    return typeof SharedArrayBuffer === 'function' && ArrayBuffer.isView(array) && array.buffer instanceof SharedArrayBuffer;
+}
+function lengthMismatch(dims, amounts) {
+    return new RangeError(`dims and amounts must have the same length, got ${dims.length} and ${amounts.length}`);
+}
+/**
+ * Declares a budget, one dimension at a time, then {@link BudgetBuilder.build}s it.
+ *
+ * `limit` and `limitWithWarn` check their arguments at once (a bad name or
+ * value throws and leaves the builder unchanged); the kernel's structural
+ * rules are checked by `build`. A builder can build any number of
+ * independent budgets.
+ */
+class BudgetBuilder {
+    // Declarations as the binding's `create` takes them: four words each
+    // (dimension index, warn flag, limit, warn), in call order.
+    #declarations = new BigUint64Array(4 * 4);
+    #count = 0;
+    /**
+     * Declares `dim` with an inclusive `limit` and no warn threshold.
+     *
+     * @throws {TypeError} `dim` is not a dimension name, or `limit` is not a number or a bigint.
+     * @throws {RangeError} `limit` is out of range (see {@link Amount}).
+     */
+    limit(dim, limit) {
+        return this.#declare((0, dims_1.dimIndex)(dim, 'dim'), (0, amounts_1.toU64)(limit, 'limit'), undefined);
+    }
+    /**
+     * Declares `dim` with an inclusive `limit` and a warn threshold: charges
+     * that leave spent above `warn` (strictly) but within the limit return
+     * `warn`. `warn` must be below `limit` (checked by `build`); `0` warns on
+     * any positive spend.
+     *
+     * @throws {TypeError} `dim` is not a dimension name, or an amount is not a number or a bigint.
+     * @throws {RangeError} an amount is out of range (see {@link Amount}).
+     */
+    limitWithWarn(dim, limit, warn) {
+        return this.#declare((0, dims_1.dimIndex)(dim, 'dim'), (0, amounts_1.toU64)(limit, 'limit'), (0, amounts_1.toU64)(warn, 'warn'));
+    }
+    #declare(dim, limit, warn) {
+        let declarations = this.#declarations;
+        const at = this.#count * 4;
+        if (at === declarations.length) {
+            declarations = new BigUint64Array(declarations.length * 2);
+            declarations.set(this.#declarations);
+            this.#declarations = declarations;
+        }
+        declarations[at] = BigInt(dim);
+        declarations[at + 1] = warn === undefined ? 0n : 1n;
+        declarations[at + 2] = limit;
+        declarations[at + 3] = warn ?? 0n;
+        this.#count++;
+        return this;
+    }
+    /**
+     * Validates the declaration and returns a new budget with nothing spent.
+     *
+     * @throws {BuilderError} `DUPLICATE_DIMENSION`, `NO_DIMENSIONS`,
+     *   `ZERO_LIMIT` or `WARN_NOT_BELOW_LIMIT`, in that order of precedence.
+     */
+    build() {
+        const handle = native_1.native.create(this.#declarations, this.#count);
+        if (handle < 0)
+            throw failure();
+        return adopt(handle);
+    }
+}
+exports.BudgetBuilder = BudgetBuilder;

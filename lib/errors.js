@@ -1,0 +1,53 @@
+"use strict";
+// The kernel's refusals as JavaScript errors, with a stable `code`.
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.ChargeError = exports.BuilderError = exports.BudgetError = void 0;
+/**
+ * A rule of the kernel was refused. Bad values (wrong types, out-of-range
+ * amounts) are `TypeError`/`RangeError` instead; a `BudgetError` means the
+ * values were fine but the declaration or the charge is not allowed.
+ *
+ * Match on {@link BudgetError.code}, not on the message.
+ */
+class BudgetError extends Error {
+    /** Which rule was refused. */
+    code;
+    /** The dimension involved; `undefined` only for `NO_DIMENSIONS`. */
+    dim;
+    /**
+     * The addon throws these itself; the constructor is public so that
+     * adapters and tests can make the same errors.
+     */
+    constructor(code, dim, message) {
+        super(message);
+        this.code = code;
+        this.dim = dim;
+    }
+    static {
+        Object.defineProperty(this.prototype, 'name', { value: 'BudgetError', writable: true, configurable: true });
+    }
+}
+exports.BudgetError = BudgetError;
+/**
+ * `BudgetBuilder.build()` refused the declaration. Checked in a fixed order:
+ * the first duplicate declaration (`DUPLICATE_DIMENSION`), then an empty
+ * budget (`NO_DIMENSIONS`), then each dimension in {@link DIMS} order, a zero
+ * limit (`ZERO_LIMIT`) before a warn threshold not strictly below its limit
+ * (`WARN_NOT_BELOW_LIMIT`).
+ */
+class BuilderError extends BudgetError {
+    static {
+        Object.defineProperty(this.prototype, 'name', { value: 'BuilderError', writable: true, configurable: true });
+    }
+}
+exports.BuilderError = BuilderError;
+/**
+ * A charge named a dimension the budget does not declare
+ * (`UNKNOWN_DIMENSION`). Nothing was charged.
+ */
+class ChargeError extends BudgetError {
+    static {
+        Object.defineProperty(this.prototype, 'name', { value: 'ChargeError', writable: true, configurable: true });
+    }
+}
+exports.ChargeError = ChargeError;

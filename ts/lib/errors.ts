@@ -1,0 +1,68 @@
+// The kernel's refusals as JavaScript errors, with a stable `code`.
+
+import type { Dim } from './dims'
+
+/** The code of a {@link BudgetError}: which rule the kernel refused to break. */
+export type BudgetErrorCode = BuilderErrorCode | ChargeErrorCode
+
+/** Codes of {@link BuilderError}. */
+export type BuilderErrorCode = 'DUPLICATE_DIMENSION' | 'WARN_NOT_BELOW_LIMIT' | 'ZERO_LIMIT' | 'NO_DIMENSIONS'
+
+/** Codes of {@link ChargeError}. */
+export type ChargeErrorCode = 'UNKNOWN_DIMENSION'
+
+/**
+ * A rule of the kernel was refused. Bad values (wrong types, out-of-range
+ * amounts) are `TypeError`/`RangeError` instead; a `BudgetError` means the
+ * values were fine but the declaration or the charge is not allowed.
+ *
+ * Match on {@link BudgetError.code}, not on the message.
+ */
+export class BudgetError extends Error {
+  /** Which rule was refused. */
+  readonly code: BudgetErrorCode
+  /** The dimension involved; `undefined` only for `NO_DIMENSIONS`. */
+  readonly dim: Dim | undefined
+
+  /**
+   * The addon throws these itself; the constructor is public so that
+   * adapters and tests can make the same errors.
+   */
+  constructor(code: BudgetErrorCode, dim: Dim | undefined, message: string) {
+    super(message)
+    this.code = code
+    this.dim = dim
+  }
+
+  static {
+    Object.defineProperty(this.prototype, 'name', { value: 'BudgetError', writable: true, configurable: true })
+  }
+}
+
+/**
+ * `BudgetBuilder.build()` refused the declaration. Checked in a fixed order:
+ * the first duplicate declaration (`DUPLICATE_DIMENSION`), then an empty
+ * budget (`NO_DIMENSIONS`), then each dimension in {@link DIMS} order, a zero
+ * limit (`ZERO_LIMIT`) before a warn threshold not strictly below its limit
+ * (`WARN_NOT_BELOW_LIMIT`).
+ */
+export class BuilderError extends BudgetError {
+  declare readonly code: BuilderErrorCode
+
+  static {
+    Object.defineProperty(this.prototype, 'name', { value: 'BuilderError', writable: true, configurable: true })
+  }
+}
+
+/**
+ * A charge named a dimension the budget does not declare
+ * (`UNKNOWN_DIMENSION`). Nothing was charged.
+ */
+export class ChargeError extends BudgetError {
+  declare readonly code: ChargeErrorCode
+
+  static {
+    Object.defineProperty(this.prototype, 'name', { value: 'ChargeError', writable: true, configurable: true })
+  }
+}
+

@@ -2,6 +2,14 @@ import { type Amount } from './amounts';
 import { type Dim } from './dims';
 import { type Verdict } from './verdicts';
 /**
+ * Turns the binding's last recorded failure into the documented error.
+ * `amountName` names the offending amount (given its entry's position), and
+ * `amounts`/`dims` let a range error quote the offending value.
+ */
+export declare function failure(amountName?: (at: number) => string, amounts?: ArrayLike<unknown>, dims?: ArrayLike<unknown>): Error;
+export declare function entryDim(name: unknown, entry: number | string): number;
+export declare function pairOf(charges: readonly unknown[], i: number): readonly unknown[];
+/**
  * A budget: declared limits over some of the eight dimensions, and what has
  * been spent on each.
  *
@@ -98,6 +106,8 @@ export declare class Budget {
      */
     clone(): Budget;
 }
+/** An object literal or a null-prototype object: no Map, Set, class instance or inherited keys. */
+export declare function isPlainObject(value: unknown): boolean;
 /**
  * Declares a budget, one dimension at a time, then {@link BudgetBuilder.build}s it.
  *

@@ -2,6 +2,10 @@
 // Budgets and their builder: the classes users hold, over the flat binding.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.BudgetBuilder = exports.Budget = void 0;
+exports.failure = failure;
+exports.entryDim = entryDim;
+exports.pairOf = pairOf;
+exports.isPlainObject = isPlainObject;
 const types_1 = require("node:util/types");
 const amounts_1 = require("./amounts");
 const dims_1 = require("./dims");

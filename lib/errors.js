@@ -1,7 +1,7 @@
 "use strict";
 // The kernel's refusals as JavaScript errors, with a stable `code`.
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.ChargeError = exports.BuilderError = exports.BudgetError = void 0;
+exports.StoreError = exports.ChargeError = exports.BuilderError = exports.BudgetError = void 0;
 /**
  * A rule of the kernel was refused. Bad values (wrong types, out-of-range
  * amounts) are `TypeError`/`RangeError` instead; a `BudgetError` means the
@@ -51,3 +51,20 @@ class ChargeError extends BudgetError {
     }
 }
 exports.ChargeError = ChargeError;
+/**
+ * A shared store could not carry out an operation (see {@link StoreErrorCode}).
+ * `dim` is always `undefined`; a `STORE_UNAVAILABLE` error carries the
+ * client's or the server's error as `cause` when there was one.
+ */
+class StoreError extends BudgetError {
+    constructor(code, message, cause) {
+        super(code, undefined, message);
+        if (cause !== undefined) {
+            Object.defineProperty(this, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
+        }
+    }
+    static {
+        Object.defineProperty(this.prototype, 'name', { value: 'StoreError', writable: true, configurable: true });
+    }
+}
+exports.StoreError = StoreError;

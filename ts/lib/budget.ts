@@ -13,7 +13,7 @@ import { VERDICTS, type Verdict } from './verdicts'
  * `amountName` names the offending amount (given its entry's position), and
  * `amounts`/`dims` let a range error quote the offending value.
  */
-function failure(amountName: (at: number) => string = () => 'amount', amounts?: ArrayLike<unknown>, dims?: ArrayLike<unknown>): Error {
+export function failure(amountName: (at: number) => string = () => 'amount', amounts?: ArrayLike<unknown>, dims?: ArrayLike<unknown>): Error {
   const failure = native.takeError()
   if (failure === null) return new Error('budgetkernel: the native call failed without a reason (internal error)')
   const dim = failure.dim === undefined || failure.dim === null ? undefined : DIMS[failure.dim]
@@ -72,13 +72,13 @@ const FEW = 3
 /** A staging area grown past this many entries is not kept after use. */
 const STAGING_KEEP = 1024
 
-function entryDim(name: unknown, entry: number | string): number {
+export function entryDim(name: unknown, entry: number | string): number {
   const index = dimIndexOf(name)
   if (index < 0) throw dimTypeError(name, typeof entry === 'number' ? `charges[${entry}][0]` : 'each key of charges')
   return index
 }
 
-function pairOf(charges: readonly unknown[], i: number): readonly unknown[] {
+export function pairOf(charges: readonly unknown[], i: number): readonly unknown[] {
   const entry: unknown = charges[i]
   if (!Array.isArray(entry) || entry.length !== 2) {
     throw new TypeError(`charges[${i}] must be a [dim, amount] pair, got ${describe(entry)}`)
@@ -418,7 +418,7 @@ export class Budget {
 }
 
 /** An object literal or a null-prototype object: no Map, Set, class instance or inherited keys. */
-function isPlainObject(value: unknown): boolean {
+export function isPlainObject(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false
   const proto: unknown = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null

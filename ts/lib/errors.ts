@@ -3,7 +3,7 @@
 import type { Dim } from './dims'
 
 /** The code of a {@link BudgetError}: which rule the kernel refused to break. */
-export type BudgetErrorCode = BuilderErrorCode | ChargeErrorCode
+export type BudgetErrorCode = BuilderErrorCode | ChargeErrorCode | StoreErrorCode
 
 /** Codes of {@link BuilderError}. */
 export type BuilderErrorCode = 'DUPLICATE_DIMENSION' | 'WARN_NOT_BELOW_LIMIT' | 'ZERO_LIMIT' | 'NO_DIMENSIONS'
@@ -66,3 +66,40 @@ export class ChargeError extends BudgetError {
   }
 }
 
+
+// ---------------------------------------------------------------------------
+// Shared stores (budgetkernel/redis)
+// ---------------------------------------------------------------------------
+
+/**
+ * Codes of {@link StoreError}, raised by the shared stores (`budgetkernel/redis`):
+ *
+ * - `NO_BUDGET`: no budget exists at the key (never created, deleted, or its `ttlMs` ran out);
+ * - `STORE_UNAVAILABLE`: the store did not answer within `timeoutMs`, the
+ *   connection failed, or the server refused the command (for example out of
+ *   memory). The operation may or may not have been applied: retry it with the
+ *   same `requestId`;
+ * - `REQUEST_ID_CONFLICT`: the `requestId` was already used, within its time to
+ *   live, by an operation with a different payload. Nothing was applied.
+ */
+export type StoreErrorCode = 'NO_BUDGET' | 'STORE_UNAVAILABLE' | 'REQUEST_ID_CONFLICT'
+
+/**
+ * A shared store could not carry out an operation (see {@link StoreErrorCode}).
+ * `dim` is always `undefined`; a `STORE_UNAVAILABLE` error carries the
+ * client's or the server's error as `cause` when there was one.
+ */
+export class StoreError extends BudgetError {
+  declare readonly code: StoreErrorCode
+
+  constructor(code: StoreErrorCode, message: string, cause?: unknown) {
+    super(code, undefined, message)
+    if (cause !== undefined) {
+      Object.defineProperty(this, 'cause', { value: cause, enumerable: false, configurable: true, writable: true })
+    }
+  }
+
+  static {
+    Object.defineProperty(this.prototype, 'name', { value: 'StoreError', writable: true, configurable: true })
+  }
+}

@@ -1,0 +1,404 @@
+"use strict";
+// RedisBudgets: budgets shared by processes and machines, kept in Redis with
+// the kernel's exact semantics. Validation, dimension names, verdicts and
+// errors are the in-process facade's own (./dims, ./amounts, ./verdicts,
+// ./errors, the kernel's builder through ./native); the accounting runs in
+// the Lua scripts of ./scripts, one atomic call per operation.
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.RedisBudgets = void 0;
+const amounts_1 = require("../amounts");
+const budget_1 = require("../budget");
+const dims_1 = require("../dims");
+const errors_1 = require("../errors");
+const native_1 = require("../native");
+const values_1 = require("../values");
+const verdicts_1 = require("../verdicts");
+const client_1 = require("./client");
+const scripts_1 = require("./scripts");
+const SCRIPTS = {
+    charge: (0, client_1.script)(scripts_1.CHARGE),
+    create: (0, client_1.script)(scripts_1.CREATE),
+    reset: (0, client_1.script)(scripts_1.RESET),
+    delete: (0, client_1.script)(scripts_1.DELETE),
+    read: (0, client_1.script)(scripts_1.READ),
+};
+/** Keys and request ids longer than this many characters are refused. */
+const MAX_KEY = 4096;
+const MAX_REQUEST_ID = 512;
+const MAX_PREFIX = 256;
+const LONE_SURROGATE = /\p{Cs}/u;
+const HASH_TAG = /[%{}]/g;
+const MAX_MS = 2 ** 47;
+function escapeTag(char) {
+    return char === '%' ? '%25' : char === '{' ? '%7B' : '%7D';
+}
+function checkedString(value, what, max) {
+    if (typeof value !== 'string')
+        throw new TypeError(`${what} must be a string, got ${(0, values_1.describe)(value)}`);
+    if (value.length === 0 || value.length > max) {
+        throw new RangeError(`${what} must be 1 to ${max} characters long, got ${value.length}`);
+    }
+    if (LONE_SURROGATE.test(value))
+        throw new TypeError(`${what} must be well-formed Unicode (it holds a lone surrogate)`);
+    return value;
+}
+function checkedMs(value, what) {
+    if (typeof value !== 'number')
+        throw new TypeError(`${what} must be a number of milliseconds, got ${(0, values_1.describe)(value)}`);
+    if (!Number.isSafeInteger(value) || value < 1 || value > MAX_MS) {
+        throw new RangeError(`${what} must be an integer from 1 to ${MAX_MS}, got ${(0, values_1.describe)(value)}`);
+    }
+    return value;
+}
+/** The options object, checked to be a plain object naming only `allowed` keys. */
+function checkedOptions(options, what, allowed) {
+    if (options === undefined)
+        return {};
+    if (!(0, budget_1.isPlainObject)(options))
+        throw new TypeError(`${what} must be an object, got ${(0, values_1.describe)(options)}`);
+    const record = options;
+    for (const key in record) {
+        if (Object.prototype.hasOwnProperty.call(record, key) && !allowed.includes(key)) {
+            throw new TypeError(`${what} has an unknown option ${(0, values_1.describe)(key)} (known: ${allowed.join(', ')})`);
+        }
+    }
+    return record;
+}
+/**
+ * A declaration as script arguments (dim, limit, warn or '-' triples),
+ * checked as `Budget.builder()` checks it: each entry's values in order, then
+ * the kernel's own builder validates the whole (same `BuilderError` codes, in
+ * the same order). The budget the kernel builds for that is released at once.
+ */
+function declarationArgs(declarations, what) {
+    if (!Array.isArray(declarations)) {
+        throw new TypeError(`${what} must be an array of { dim, limit, warn? } declarations, got ${(0, values_1.describe)(declarations)}`);
+    }
+    const count = declarations.length;
+    const words = new BigUint64Array(4 * Math.max(count, 1));
+    const args = [];
+    for (let i = 0; i < count; i++) {
+        const entry = declarations[i];
+        const at = `${what}[${i}]`;
+        if (!(0, budget_1.isPlainObject)(entry))
+            throw new TypeError(`${at} must be a { dim, limit, warn? } object, got ${(0, values_1.describe)(entry)}`);
+        const { dim, limit, warn } = entry;
+        const index = (0, dims_1.dimIndex)(dim, `${at}.dim`);
+        const limitValue = (0, amounts_1.toU64)(limit, `${at}.limit`);
+        const warnValue = warn === undefined ? undefined : (0, amounts_1.toU64)(warn, `${at}.warn`);
+        words[4 * i] = BigInt(index);
+        words[4 * i + 1] = warnValue === undefined ? 0n : 1n;
+        words[4 * i + 2] = limitValue;
+        words[4 * i + 3] = warnValue ?? 0n;
+        args.push(dims_1.DIMS[index], String(limitValue), warnValue === undefined ? '-' : String(warnValue));
+    }
+    const handle = native_1.native.create(words, count);
+    if (handle < 0)
+        throw (0, budget_1.failure)();
+    native_1.native.release(handle);
+    return args;
+}
+/** The kernel's own `UNKNOWN_DIMENSION` error for `dim`, from a throwaway budget that does not declare it. */
+function unknownDimension(dim) {
+    const words = new BigUint64Array([BigInt((dim + 1) % dims_1.DIMS.length), 0n, 1n, 0n]);
+    const handle = native_1.native.create(words, 1);
+    const code = native_1.native.charge(handle, dim, 0);
+    const error = code < 0 ? (0, budget_1.failure)() : new Error('budgetkernel: internal error (no UNKNOWN_DIMENSION)');
+    native_1.native.release(handle);
+    return error;
+}
+/** Appends a checkpoint's entries (validated as `Budget.chargeMany` validates them) to `args`; returns their dimension indexes. */
+function checkpointArgs(charges, args) {
+    const dims = [];
+    if (Array.isArray(charges)) {
+        for (let i = 0; i < charges.length; i++) {
+            const pair = (0, budget_1.pairOf)(charges, i);
+            const dim = (0, budget_1.entryDim)(pair[0], i);
+            const amount = (0, amounts_1.checkedAmount)(pair[1], i);
+            dims.push(dim);
+            args.push(dims_1.DIMS[dim], String(amount));
+        }
+    }
+    else if ((0, budget_1.isPlainObject)(charges)) {
+        const record = charges;
+        for (const key in record) {
+            if (!Object.prototype.hasOwnProperty.call(record, key))
+                continue;
+            const value = record[key];
+            if (value === undefined)
+                continue;
+            const dim = (0, budget_1.entryDim)(key, key);
+            const amount = (0, amounts_1.checkedAmount)(value, key);
+            dims.push(dim);
+            args.push(dims_1.DIMS[dim], String(amount));
+        }
+    }
+    else {
+        throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${(0, values_1.describe)(charges)}`);
+    }
+    return dims;
+}
+function noBudget(key) {
+    return new errors_1.StoreError('NO_BUDGET', `no budget exists at key ${(0, values_1.describe)(key)} (never created, deleted or expired)`);
+}
+function internal(reply) {
+    return new Error(`budgetkernel: unexpected reply from the Redis script (${(0, values_1.describe)(reply)}); is the server Redis 7 or later?`);
+}
+/**
+ * Budgets kept in Redis, shared by every process and machine that uses the
+ * same server (or Cluster) and prefix, with the in-process kernel's exact
+ * semantics: the same verdict objects (`===` works across both), the same
+ * errors, saturation at `2n ** 64n - 1n`, every operation one atomic script.
+ *
+ * Pass your own client (ioredis `Redis` or `Cluster`, or a node-redis 4/5
+ * client or cluster, connected). Every method returns a promise, validates
+ * its arguments first (a bad argument rejects with the same `TypeError`,
+ * `RangeError` or `BudgetError` as `Budget` and sends nothing), and fails
+ * closed: when Redis does not answer within `timeoutMs` it rejects with
+ * `STORE_UNAVAILABLE`, never resolves a guess.
+ *
+ * @example
+ * ```ts
+ * const store = new RedisBudgets(redis, { prefix: 'bk', timeoutMs: 1000 })
+ * const verdict = await store.chargeMany(`tenant:${id}:${day}`, { tokens: 1523, calls: 1 }, {
+ *   requestId: request.id,
+ *   createWith: [{ dim: 'tokens', limit: 1_000_000n, warn: 800_000n }, { dim: 'calls', limit: 500 }],
+ *   ttlMs: 86_400_000,
+ * })
+ * ```
+ */
+class RedisBudgets {
+    #run;
+    #prefix;
+    #timeoutMs;
+    #requestTtl;
+    /**
+     * @throws {TypeError} `client` is neither ioredis nor node-redis, or an option has the wrong type or is unknown.
+     * @throws {RangeError} an option is out of range.
+     */
+    constructor(client, options) {
+        this.#run = (0, client_1.runnerFor)(client);
+        const o = checkedOptions(options, 'options', ['prefix', 'timeoutMs', 'requestTtlMs']);
+        const prefix = o.prefix === undefined ? 'bk' : checkedString(o.prefix, 'options.prefix', MAX_PREFIX);
+        if (prefix.includes('{') || prefix.includes('}')) {
+            throw new RangeError(`options.prefix must not contain '{' or '}' (the key's hash tag follows it), got ${(0, values_1.describe)(prefix)}`);
+        }
+        this.#prefix = prefix;
+        this.#timeoutMs = o.timeoutMs === undefined ? 1000 : checkedMs(o.timeoutMs, 'options.timeoutMs');
+        this.#requestTtl = String(o.requestTtlMs === undefined ? 600_000 : checkedMs(o.requestTtlMs, 'options.requestTtlMs'));
+    }
+    /**
+     * The Redis key of the budget named `key`: `PREFIX:{KEY}`, with `%`, `{`
+     * and `}` in the name escaped as `%25`, `%7B` and `%7D`, so the whole name
+     * is the hash tag (one Cluster slot for the budget and its request ids).
+     *
+     * @throws {TypeError} `key` is not a string or not well-formed Unicode.
+     * @throws {RangeError} `key` is empty or longer than 4096 characters.
+     */
+    redisKey(key) {
+        return `${this.#prefix}:{${checkedString(key, 'key', MAX_KEY).replace(HASH_TAG, escapeTag)}}`;
+    }
+    /**
+     * Declares (or replaces) the budget at `key` with nothing spent, after the
+     * kernel has validated the declaration exactly as `Budget.builder()…build()`.
+     * Resolves `true` when it wrote the budget, `false` when `ifAbsent` found one.
+     *
+     * @throws {BuilderError} `DUPLICATE_DIMENSION`, `NO_DIMENSIONS`, `ZERO_LIMIT` or `WARN_NOT_BELOW_LIMIT`.
+     */
+    async create(key, declarations, options) {
+        const redisKey = this.redisKey(key);
+        const args = declarationArgs(declarations, 'declarations');
+        const o = checkedOptions(options, 'options', ['ttlMs', 'ifAbsent']);
+        if (o.ifAbsent !== undefined && typeof o.ifAbsent !== 'boolean') {
+            throw new TypeError(`options.ifAbsent must be a boolean, got ${(0, values_1.describe)(o.ifAbsent)}`);
+        }
+        const ttl = o.ttlMs === undefined ? '0' : String(checkedMs(o.ttlMs, 'options.ttlMs'));
+        const reply = await this.#call(SCRIPTS.create, [redisKey], [o.ifAbsent === true ? '1' : '0', ttl, ...args]);
+        if (reply === 1)
+            return true;
+        if (reply === 0)
+            return false;
+        throw internal(reply);
+    }
+    /**
+     * Charges `amount` to `dim` of the budget at `key`, exactly as
+     * `Budget.charge`, and resolves its verdict (one of the shared objects).
+     *
+     * @throws {ChargeError} `UNKNOWN_DIMENSION`: nothing was charged.
+     * @throws {StoreError} `NO_BUDGET`, `REQUEST_ID_CONFLICT` or `STORE_UNAVAILABLE`.
+     */
+    async charge(key, dim, amount, options) {
+        const redisKey = this.redisKey(key);
+        const index = (0, dims_1.dimIndex)(dim, 'dim');
+        const value = (0, amounts_1.checkedAmount)(amount, 'amount', String);
+        return this.#charge(key, redisKey, options, [index], [dims_1.DIMS[index], String(value)]);
+    }
+    /**
+     * Charges a checkpoint (pairs or object form, as `Budget.chargeMany`) to
+     * the budget at `key` atomically, and resolves the worst verdict.
+     *
+     * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension: nothing was charged.
+     * @throws {StoreError} `NO_BUDGET`, `REQUEST_ID_CONFLICT` or `STORE_UNAVAILABLE`.
+     */
+    async chargeMany(key, charges, options) {
+        const redisKey = this.redisKey(key);
+        const entries = [];
+        const dims = checkpointArgs(charges, entries);
+        return this.#charge(key, redisKey, options, dims, entries);
+    }
+    async #charge(key, redisKey, options, dims, entries) {
+        const o = checkedOptions(options, 'options', ['requestId', 'createWith', 'ttlMs']);
+        const keys = [redisKey];
+        if (o.requestId !== undefined)
+            keys.push(`${redisKey}:rq:${checkedString(o.requestId, 'options.requestId', MAX_REQUEST_ID)}`);
+        let head;
+        if (o.createWith === undefined) {
+            if (o.ttlMs !== undefined)
+                throw new TypeError('options.ttlMs applies to a budget created by options.createWith; give both');
+            head = [this.#requestTtl, '', '0'];
+        }
+        else {
+            const declaration = declarationArgs(o.createWith, 'options.createWith');
+            const ttl = o.ttlMs === undefined ? '0' : String(checkedMs(o.ttlMs, 'options.ttlMs'));
+            head = [this.#requestTtl, ttl, String(declaration.length / 3), ...declaration];
+        }
+        const reply = await this.#call(SCRIPTS.charge, keys, head.concat(entries));
+        if (typeof reply !== 'number' || !Number.isInteger(reply))
+            throw internal(reply);
+        if (reply === 0)
+            return verdicts_1.VERDICTS[0];
+        if (reply > 0) {
+            const dim = dims[(reply - 1) >> 1];
+            if (dim === undefined)
+                throw internal(reply);
+            return verdicts_1.VERDICTS[(reply & 1) === 1 ? verdicts_1.WARN + dim : verdicts_1.EXHAUSTED + dim];
+        }
+        if (reply === -1)
+            throw noBudget(key);
+        if (reply === -2) {
+            throw new errors_1.StoreError('REQUEST_ID_CONFLICT', `requestId ${(0, values_1.describe)(o.requestId)} was already used for a different operation on ${(0, values_1.describe)(key)}; nothing was applied`);
+        }
+        const dim = dims[-3 - reply];
+        if (dim === undefined)
+            throw internal(reply);
+        throw unknownDimension(dim);
+    }
+    /**
+     * What has been spent on `dim`: `0n` if declared and never charged,
+     * `undefined` if the budget does not declare `dim`.
+     *
+     * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE`.
+     */
+    async spent(key, dim) {
+        const values = await this.#readDim(key, dim);
+        return values === undefined ? undefined : values[1];
+    }
+    /**
+     * The headroom left on `dim`, `limit - spent` floored at `0n`;
+     * `undefined` if the budget does not declare `dim`.
+     *
+     * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE`.
+     */
+    async remaining(key, dim) {
+        const values = await this.#readDim(key, dim);
+        if (values === undefined)
+            return undefined;
+        const [limit, spent] = values;
+        return spent >= limit ? 0n : limit - spent;
+    }
+    async #readDim(key, dim) {
+        const redisKey = this.redisKey(key);
+        const name = dims_1.DIMS[(0, dims_1.dimIndex)(dim, 'dim')];
+        const reply = await this.#call(SCRIPTS.read, [redisKey], [name]);
+        if (reply === -1)
+            throw noBudget(key);
+        if (!Array.isArray(reply) || reply.length !== 2)
+            throw internal(reply);
+        const [limit, spent] = reply;
+        if (limit === null || limit === undefined)
+            return undefined;
+        return [BigInt(String(limit)), BigInt(String(spent))];
+    }
+    /**
+     * Zeroes every spent counter of the budget at `key`; limits, warn
+     * thresholds and its time to live stay.
+     *
+     * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE`.
+     */
+    async reset(key) {
+        const redisKey = this.redisKey(key);
+        const reply = await this.#call(SCRIPTS.reset, [redisKey], []);
+        if (reply === -1)
+            throw noBudget(key);
+        if (reply !== 0)
+            throw internal(reply);
+    }
+    /**
+     * Deletes the budget at `key`. Resolves whether there was one. Stored
+     * request results are left to expire.
+     */
+    async delete(key) {
+        const redisKey = this.redisKey(key);
+        const reply = await this.#call(SCRIPTS.delete, [redisKey], []);
+        if (reply === 1)
+            return true;
+        if (reply === 0)
+            return false;
+        throw internal(reply);
+    }
+    /** The limits, warn thresholds and spent of every declared dimension, and the time to live; `undefined` when there is no budget. */
+    async snapshot(key) {
+        const redisKey = this.redisKey(key);
+        const reply = await this.#call(SCRIPTS.read, [redisKey], []);
+        if (reply === -1)
+            return undefined;
+        if (!Array.isArray(reply) || reply.length !== 2 || typeof reply[0] !== 'number' || !Array.isArray(reply[1]))
+            throw internal(reply);
+        const fields = new Map();
+        const flat = reply[1];
+        for (let i = 0; i + 1 < flat.length; i += 2)
+            fields.set(String(flat[i]), String(flat[i + 1]));
+        const dims = {};
+        for (const dim of dims_1.DIMS) {
+            const limitText = fields.get(`${dim}:limit`);
+            if (limitText === undefined)
+                continue;
+            const limit = BigInt(limitText);
+            const spent = BigInt(fields.get(dim) ?? '0');
+            const warnText = fields.get(`${dim}:warn`);
+            dims[dim] = Object.freeze({
+                limit,
+                warn: warnText === undefined ? undefined : BigInt(warnText),
+                spent,
+                remaining: spent >= limit ? 0n : limit - spent,
+            });
+        }
+        const ttl = reply[0];
+        return Object.freeze({ dims: Object.freeze(dims), ttlMs: ttl >= 0 ? ttl : undefined });
+    }
+    /** Runs a script within `timeoutMs`; any failure of the client or the server is `STORE_UNAVAILABLE`. */
+    #call(s, keys, args) {
+        const timeoutMs = this.#timeoutMs;
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+                reject(new errors_1.StoreError('STORE_UNAVAILABLE', `Redis did not answer within ${timeoutMs} ms; the operation may or may not have been applied (retry with the same requestId)`));
+            }, timeoutMs);
+            let sent;
+            try {
+                sent = this.#run(s, keys, args);
+            }
+            catch (error) {
+                sent = Promise.reject(error);
+            }
+            sent.then((reply) => {
+                clearTimeout(timer);
+                resolve(reply);
+            }, (error) => {
+                clearTimeout(timer);
+                const message = error instanceof Error ? error.message : String(error);
+                reject(new errors_1.StoreError('STORE_UNAVAILABLE', `Redis failed: ${message}; the operation may or may not have been applied (retry with the same requestId)`, error));
+            });
+        });
+    }
+}
+exports.RedisBudgets = RedisBudgets;

@@ -12,6 +12,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const USAGE = `Usage: budgetkernel replay [FILE|-] [--pretty]
+       budgetkernel replay --redis redis://HOST:PORT[/DB] [--prefix P] [FILE|-]
        budgetkernel --help | --version
 
 Replays a budget trace (JSON Lines, one operation per line; see
@@ -21,12 +22,18 @@ FILE defaults to standard input ("-").
 Options:
   --pretty    print a human-readable table instead of JSON Lines
               (colour on a terminal; set NO_COLOR to turn it off)
+  --redis URL keep the budget in Redis (budgetkernel/redis) instead of in
+              this process, under a fresh key deleted at the end; the
+              output is the same. Needs ioredis or redis installed.
+              Not with --pretty.
+  --prefix P  the store's key prefix with --redis (default "bk")
   -h, --help  show this help
   --version   print the package version
 
 Exit status: 0 every line was valid, 1 at least one line was invalid,
-2 usage error or unreadable input, 70 internal error (for example no
-native binary for this platform).
+2 usage error or unreadable input, 3 the Redis store was unavailable
+(--redis), 70 internal error (for example no native binary for this
+platform).
 `;
 
 /** Output is written in batches of about this many UTF-16 code units. */
@@ -36,7 +43,7 @@ class UsageError extends Error {}
 
 /**
  * @param {string[]} argv arguments after the script name
- * @returns {{ kind: 'help' } | { kind: 'version' } | { kind: 'replay', file: string, pretty: boolean }}
+ * @returns {{ kind: 'help' } | { kind: 'version' } | { kind: 'replay', file: string, pretty: boolean, redis: string | undefined, prefix: string | undefined }}
  */
 function parseArgs(argv) {
   if (argv.length === 0) throw new UsageError('missing command');
@@ -47,9 +54,19 @@ function parseArgs(argv) {
   let pretty = false;
   /** @type {string | undefined} */
   let file;
+  /** @type {string | undefined} */
+  let redis;
+  /** @type {string | undefined} */
+  let prefix;
   let options = true;
-  for (const arg of rest) {
-    if (options && arg === '--') {
+  for (let i = 0; i < rest.length; i++) {
+    const arg = /** @type {string} */ (rest[i]);
+    if (options && (arg === '--redis' || arg === '--prefix')) {
+      const value = rest[++i];
+      if (value === undefined) throw new UsageError(`${arg} needs a value`);
+      if (arg === '--redis') redis = value;
+      else prefix = value;
+    } else if (options && arg === '--') {
       options = false;
     } else if (options && (arg === '-h' || arg === '--help')) {
       return { kind: 'help' };
@@ -63,7 +80,9 @@ function parseArgs(argv) {
       throw new UsageError(`unexpected argument ${JSON.stringify(arg)} (only one FILE)`);
     }
   }
-  return { kind: 'replay', file: file ?? '-', pretty };
+  if (prefix !== undefined && redis === undefined) throw new UsageError('--prefix needs --redis');
+  if (pretty && redis !== undefined) throw new UsageError('--pretty cannot be combined with --redis');
+  return { kind: 'replay', file: file ?? '-', pretty, redis, prefix };
 }
 
 /**
@@ -183,6 +202,11 @@ async function main(argv) {
     throw err;
   });
 
+  if (args.redis !== undefined) {
+    await replayRedis(args.redis, args.prefix, input, args.file, out);
+    return;
+  }
+
   const replayer = new Replayer();
   const splitter = new LineSplitter();
   /** @type {(text: string) => void} */
@@ -222,6 +246,88 @@ async function main(argv) {
   finish();
   await out.flush();
   process.exitCode = replayer.invalid > 0 ? 1 : 0;
+}
+
+/**
+ * The --redis replay: the same line splitting, parsing and formatting, each
+ * operation awaited against the budget in Redis.
+ * @param {string} redisUrl
+ * @param {string | undefined} prefix
+ * @param {NodeJS.ReadableStream} input
+ * @param {string} file
+ * @param {Output} out
+ */
+async function replayRedis(redisUrl, prefix, input, file, out) {
+  const { RedisReplayer, RedisBudgets, parseRedisUrl, connect } = require('./replay-redis.js');
+  const { LineSplitter, formatOutcome } = require('./replay.js');
+  const timeoutMs = 5000;
+  /** @type {string} */
+  let url;
+  try {
+    url = parseRedisUrl(redisUrl).url;
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+    return;
+  }
+  /** @type {Awaited<ReturnType<typeof connect>>} */
+  let connection;
+  try {
+    connection = await connect(url, timeoutMs);
+  } catch (err) {
+    process.stderr.write(`budgetkernel: cannot connect to ${redisUrl}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = err instanceof TypeError ? 2 : 3;
+    return;
+  }
+  /** @type {InstanceType<typeof RedisBudgets>} */
+  let store;
+  try {
+    store = new RedisBudgets(connection.client, { prefix, timeoutMs });
+  } catch (err) {
+    await connection.close();
+    fail(err instanceof Error ? err.message : String(err));
+    return;
+  }
+  const { randomUUID } = require('node:crypto');
+  const replayer = new RedisReplayer(store, `replay:${randomUUID()}`);
+  const splitter = new LineSplitter();
+  /** @type {string[]} */
+  let lines = [];
+  /** @param {string} text */
+  const collect = (text) => void lines.push(text);
+  const drain = async () => {
+    const batch = lines;
+    lines = [];
+    for (const text of batch) {
+      const outcome = await replayer.lineAsync(text);
+      if (outcome !== undefined) out.write(formatOutcome(outcome) + '\n');
+    }
+    if (out.full) await out.flush();
+  };
+  try {
+    try {
+      for await (const chunk of input) {
+        splitter.push(/** @type {Uint8Array} */ (chunk), collect);
+        await drain();
+      }
+    } catch (err) {
+      if (err instanceof Error && /** @type {any} */ (err).code === 'STORE_UNAVAILABLE') throw err;
+      await out.flush();
+      fail(`cannot read ${file}: ${describe(err)}`);
+      return;
+    }
+    splitter.end(collect);
+    await drain();
+    await out.flush();
+    await replayer.close();
+    process.exitCode = replayer.invalid > 0 ? 1 : 0;
+  } catch (err) {
+    if (!(err instanceof Error && /** @type {any} */ (err).code === 'STORE_UNAVAILABLE')) throw err;
+    await out.flush();
+    process.stderr.write(`budgetkernel: ${err.message}\n`);
+    process.exitCode = 3;
+  } finally {
+    await connection.close();
+  }
 }
 
 /**

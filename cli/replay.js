@@ -360,6 +360,19 @@ class Replayer {
    * @returns {Outcome | undefined}
    */
   line(text) {
+    const next = this.prepare(text);
+    return next === undefined || next.kind === 'invalid' ? next : this.execute(next.op, next.line);
+  }
+
+  /**
+   * Counts and parses the next physical line: undefined for a blank line,
+   * the `invalid` outcome, or the validated operation still to execute.
+   * Every engine shares this step (the Redis replayer executes the
+   * operation asynchronously, see ./replay-redis.js).
+   * @param {string} text
+   * @returns {{ kind: 'invalid', line: number, message: string } | { kind: 'op', line: number, op: Op } | undefined}
+   */
+  prepare(text) {
     const line = ++this.lines;
     if (isBlank(text)) return undefined;
     const parsed = parseLine(text);
@@ -368,7 +381,7 @@ class Replayer {
       this.invalid++;
       return { kind: 'invalid', line, message: parsed.message };
     }
-    return this.execute(parsed.op, line);
+    return { kind: 'op', line, op: parsed.op };
   }
 
   /**

@@ -127,3 +127,44 @@ export class RedisServer {
     rmSync(this.dir, { recursive: true, force: true })
   }
 }
+
+/** A small Redis Cluster of `size` masters on loopback ports, no replicas. */
+export class RedisCluster {
+  readonly nodes: RedisServer[]
+
+  private constructor(nodes: RedisServer[]) {
+    this.nodes = nodes
+  }
+
+  static async start(size = 3): Promise<RedisCluster> {
+    const nodes: RedisServer[] = []
+    try {
+      for (let i = 0; i < size; i++) {
+        nodes.push(await RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000']))
+      }
+      const create = spawnSync(
+        process.env.REDIS_CLI ?? 'redis-cli',
+        ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+        { encoding: 'utf8', timeout: 60_000 },
+      )
+      if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`)
+      const deadline = Date.now() + 30_000
+      for (;;) {
+        const ok = nodes.every((n) =>
+          spawnSync(process.env.REDIS_CLI ?? 'redis-cli', ['-p', String(n.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout.includes('cluster_state:ok'),
+        )
+        if (ok) break
+        if (Date.now() > deadline) throw new Error('the cluster did not reach cluster_state:ok within 30 s')
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      return new RedisCluster(nodes)
+    } catch (error) {
+      await Promise.all(nodes.map((n) => n.stop()))
+      throw error
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()))
+  }
+}

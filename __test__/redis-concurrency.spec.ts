@@ -1,0 +1,112 @@
+// Checkpoints are serialized: many processes charging one Redis budget at
+// once get exactly `limit` charges through, and nothing is lost. Then the
+// same store on a real Redis Cluster (ioredis Cluster and node-redis).
+
+import { execFile } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Cluster, Redis } from 'ioredis'
+import { createCluster } from 'redis5'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RedisBudgets } from '../redis.js'
+import { RedisCluster, RedisServer } from './redis-server.js'
+
+const WORKER = path.join(fileURLToPath(new URL('.', import.meta.url)), 'workers', 'redis-charger.cjs')
+
+describe('8 processes × 5,000 unit charges on one budget with limit 20,000', () => {
+  let server: RedisServer
+  beforeAll(async () => {
+    server = await RedisServer.start()
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('exactly 20,000 charges continue or warn, and spent is the sum of all charges', async () => {
+    const io = new Redis(server.port, '127.0.0.1')
+    try {
+      const store = new RedisBudgets(io)
+      await store.create('shared', [
+        { dim: 'calls', limit: 20_000, warn: 15_000 },
+        { dim: 'tokens', limit: 20_000 },
+      ])
+      const results = await Promise.all(
+        Array.from(
+          { length: 8 },
+          (_, i) =>
+            new Promise<Record<string, number>>((resolve, reject) => {
+              execFile(process.execPath, [WORKER, String(server.port), 'shared', '5000', i % 4 === 3 ? 'redis5' : 'ioredis'], (error, stdout, stderr) =>
+                error ? reject(new Error(`worker ${i}: ${stderr}`)) : resolve(JSON.parse(stdout) as Record<string, number>),
+              )
+            }),
+        ),
+      )
+      const total = (kind: string) => results.reduce((sum, r) => sum + (r[kind] ?? 0), 0)
+      expect(total('continue') + total('warn') + total('exhausted')).toBe(40_000)
+      expect(total('continue') + total('warn')).toBe(20_000)
+      expect(total('continue')).toBe(15_000)
+      expect(total('warn')).toBe(5_000)
+      expect(total('many')).toBe(20_000)
+      expect(await store.spent('shared', 'calls')).toBe(40_000n)
+      expect(await store.spent('shared', 'tokens')).toBe(20_000n)
+    } finally {
+      io.disconnect()
+    }
+  }, 180_000)
+})
+
+describe('Redis Cluster (3 masters on loopback)', () => {
+  let cluster: RedisCluster
+  beforeAll(async () => {
+    cluster = await RedisCluster.start(3)
+  }, 120_000)
+  afterAll(async () => {
+    await cluster?.stop()
+  })
+
+  it('ioredis Cluster: budgets on every node, request ids in their budget slot, lazy creation, exact results', async () => {
+    const first = cluster.nodes[0] as RedisServer
+    const client = new Cluster([{ host: '127.0.0.1', port: first.port }])
+    try {
+      const store = new RedisBudgets(client)
+      const keys = Array.from({ length: 60 }, (_, i) => `tenant:${i}:{odd}key ${i}`)
+      for (const key of keys) {
+        const options = { requestId: `r-${key}`, createWith: [{ dim: 'calls', limit: 2 }, { dim: 'tokens', limit: 10 }], ttlMs: 60_000 } as const
+        expect(await store.chargeMany(key, { calls: 1, tokens: 7 }, options)).toEqual({ kind: 'continue' })
+        expect(await store.chargeMany(key, { calls: 1, tokens: 7 }, options)).toEqual({ kind: 'continue' })
+        expect(await store.chargeMany(key, { calls: 1, tokens: 7 })).toEqual({ kind: 'exhausted', dim: 'tokens' })
+        expect(await store.spent(key, 'tokens')).toBe(14n)
+        const redisKey = store.redisKey(key)
+        const slot = await client.cluster('KEYSLOT', redisKey)
+        expect(await client.cluster('KEYSLOT', `${redisKey}:rq:r-${key}`)).toBe(slot)
+        expect(await client.exists(`${redisKey}:rq:r-${key}`)).toBe(1)
+      }
+      // The keys really are spread over the three masters.
+      const perNode = await Promise.all(client.nodes('master').map((node) => node.dbsize()))
+      expect(perNode.filter((n) => n > 0).length).toBe(3)
+      expect(perNode.reduce((a, b) => a + b, 0)).toBe(2 * keys.length)
+      await store.reset(keys[0] as string)
+      expect((await store.snapshot(keys[0] as string))?.dims.tokens?.spent).toBe(0n)
+      expect(await store.delete(keys[0] as string)).toBe(true)
+    } finally {
+      client.disconnect()
+    }
+  }, 60_000)
+
+  it('node-redis cluster: the same operations route to the budget slot', async () => {
+    const client = createCluster({ rootNodes: cluster.nodes.map((n) => ({ url: n.url })) })
+    await client.connect()
+    try {
+      const store = new RedisBudgets(client as never, { prefix: 'nr' })
+      for (let i = 0; i < 30; i++) {
+        const key = `k${i}`
+        await store.create(key, [{ dim: 'bytes', limit: 100, warn: 50 }])
+        expect(await store.charge(key, 'bytes', 60, { requestId: 'a' })).toEqual({ kind: 'warn', dim: 'bytes' })
+        expect(await store.charge(key, 'bytes', 60, { requestId: 'a' })).toEqual({ kind: 'warn', dim: 'bytes' })
+        expect(await store.remaining(key, 'bytes')).toBe(40n)
+      }
+    } finally {
+      await client.quit()
+    }
+  }, 60_000)
+})

@@ -271,6 +271,72 @@ describe('the installed package', () => {
     expect(bad.stdout).toMatch(/check-esm\.mts\(2,\d+\): error TS2345/)
   }, 120_000)
 
+  it("budgetkernel/redis: require, import and typings work from the installed package, sharing the facade's verdicts and errors", async () => {
+    const files = rootPack.files.map((f) => f.path)
+    for (const f of ['redis.js', 'redis.d.ts', 'lib/redis/store.js', 'lib/redis/store.d.ts', 'lib/redis/scripts.js', 'lib/redis/client.js', 'cli/replay-redis.js']) {
+      expect(files, f).toContain(f)
+    }
+    // A stand-in for an ioredis client whose script answers "continue" (0)
+    // then "exhausted on entry 0" (2): no Redis needed to check the wiring.
+    const fake = `{ replies: [0, 2], evalsha() { return Promise.resolve(this.replies.shift()) }, eval() {}, defineCommand() {} }`
+    writeFileSync(
+      path.join(project, 'redis-cjs.cjs'),
+      `
+      const { RedisBudgets, StoreError, BudgetError } = require('budgetkernel/redis');
+      const { Budget } = require('budgetkernel');
+      const store = new RedisBudgets(${fake});
+      const b = Budget.builder().limit('calls', 1).build();
+      (async () => {
+        const a = await store.charge('k', 'calls', 1);
+        const z = await store.charge('k', 'calls', 1);
+        console.log(JSON.stringify({ same: [a === b.charge('calls', 1), z === b.charge('calls', 1)], err: new StoreError('NO_BUDGET', 'm') instanceof BudgetError }));
+      })();
+      `,
+    )
+    const cjs = must(await node(['redis-cjs.cjs'], project), 'require budgetkernel/redis')
+    expect(JSON.parse(cjs.stdout)).toEqual({ same: [true, true], err: true })
+    writeFileSync(
+      path.join(project, 'redis-esm.mjs'),
+      `
+      import { RedisBudgets, StoreError } from 'budgetkernel/redis';
+      import { BudgetError } from 'budgetkernel';
+      const store = new RedisBudgets(${fake});
+      console.log(JSON.stringify({ v: await store.chargeMany('k', { calls: 1 }), err: new StoreError('STORE_UNAVAILABLE', 'm') instanceof BudgetError }));
+      `,
+    )
+    const esm = must(await node(['redis-esm.mjs'], project), 'import budgetkernel/redis')
+    expect(JSON.parse(esm.stdout)).toEqual({ v: { kind: 'continue' }, err: true })
+    writeFileSync(
+      path.join(project, 'check-redis.ts'),
+      `
+      import { RedisBudgets, StoreError, type RedisClientLike, type Verdict, type StoreErrorCode } from 'budgetkernel/redis'
+      declare const client: RedisClientLike
+      const store = new RedisBudgets(client, { prefix: 'bk', timeoutMs: 1000, requestTtlMs: 600_000 })
+      export async function f(): Promise<Verdict> {
+        const s: bigint | undefined = await store.spent('k', 'tokens')
+        const code: StoreErrorCode = new StoreError('NO_BUDGET', String(s)).code
+        // @ts-expect-error not a dimension
+        await store.charge('k', 'tokenz', 1)
+        // @ts-expect-error a string amount
+        await store.charge('k', 'tokens', '1')
+        // @ts-expect-error requestId is a string
+        await store.charge('k', 'tokens', 1, { requestId: 5 })
+        return store.chargeMany(code, { tokens: 1n }, { requestId: 'r', createWith: [{ dim: 'tokens', limit: 10, warn: 5 }], ttlMs: 1000 })
+      }
+      `,
+    )
+    writeFileSync(
+      path.join(project, 'tsconfig.redis.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022'], types: [], skipLibCheck: false },
+        files: ['check-redis.ts'],
+      }),
+    )
+    const typed = await node([TSC, '-p', path.join(project, 'tsconfig.redis.json'), '--pretty', 'false'], project)
+    expect(typed.stdout + typed.stderr).toBe('')
+    expect(typed.status).toBe(0)
+  }, 120_000)
+
   it('without its platform package, loading fails with one clear error (platform, libc, package, how to build) and the CLI exits 70', async () => {
     // A user who installed with --omit=optional, or on a platform with no
     // prebuilt binary: only the root tarball.

@@ -190,7 +190,7 @@ function handle(err: unknown): string {
   }
   return ''
 }
-assertType<Equals<BudgetError['code'], 'DUPLICATE_DIMENSION' | 'WARN_NOT_BELOW_LIMIT' | 'ZERO_LIMIT' | 'NO_DIMENSIONS' | 'UNKNOWN_DIMENSION'>>()
+assertType<Equals<BudgetError['code'], 'DUPLICATE_DIMENSION' | 'WARN_NOT_BELOW_LIMIT' | 'ZERO_LIMIT' | 'NO_DIMENSIONS' | 'UNKNOWN_DIMENSION' | 'NO_BUDGET' | 'STORE_UNAVAILABLE' | 'REQUEST_ID_CONFLICT'>>()
 assertType<Equals<BudgetError['dim'], Dim | undefined>>()
 
 export const used = [c, e, spent, remaining, notNarrowed, reset, first, count, handle, v6]

@@ -40,6 +40,11 @@ import { evaluateTargets, printReport, writeReport } from './report.mjs';
 
 const argv = new Set(process.argv.slice(2));
 const QUICK = argv.has('--quick');
+if (argv.has('--redis')) {
+  // The shared-budget section: its own server and peers (bench/redis.mjs).
+  await import('./redis.mjs');
+  process.exit(0);
+}
 const require = createRequire(import.meta.url);
 
 /** @typedef {import('./report.mjs').CaseResult} CaseResult */

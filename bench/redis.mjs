@@ -1,0 +1,181 @@
+// @ts-check
+/**
+ * `npm run bench -- --redis` (or `node bench/redis.mjs [--quick] [--no-write]`):
+ * budgetkernel/redis against its like-for-like peers on one private
+ * redis-server (127.0.0.1, a free port, no persistence), all in one run:
+ *
+ * - `chargeMany` of 3 dimensions vs rate-limiter-flexible's `RateLimiterUnion`
+ *   of three `RateLimiterRedis` (one dimension per limiter), and the same
+ *   checkpoint with a `requestId` (idempotent);
+ * - a single `charge` vs one `RateLimiterRedis.consume`;
+ * - bare `INCRBY` as the floor;
+ *
+ * each at concurrency 1 (one operation in flight: latency) and 64 (64 in
+ * flight on one ioredis connection, which pipelines them: throughput), over
+ * 10,000 keys, reporting ops/s, p50 and p99 of single operations, and the
+ * server's own time per operation from `INFO commandstats` (reset before
+ * each case). Never part of `npm test`; results go to bench/RESULTS-redis.md.
+ *
+ * @module
+ */
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { Redis } = require('ioredis');
+const { RateLimiterRedis, RateLimiterUnion } = require('rate-limiter-flexible');
+const { RedisBudgets } = require('../redis.js');
+
+const argv = new Set(process.argv.slice(2));
+const QUICK = argv.has('--quick');
+const KEYS = 10_000;
+const OPS = { 1: QUICK ? 2_000 : 6_000, 64: QUICK ? 10_000 : 40_000 };
+
+/** @returns {Promise<number>} */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const dir = mkdtempSync(join(os.tmpdir(), 'bk-bench-redis-'));
+const port = await freePort();
+const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+const io = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 25 });
+io.on('error', () => {}); // until the server listens
+for (let i = 0; ; i++) {
+  try {
+    await io.connect();
+    break;
+  } catch {
+    if (i > 200) throw new Error('redis-server did not start');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+const version = (await io.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?';
+
+const store = new RedisBudgets(io, { timeoutMs: 10_000 });
+const HUGE = 2n ** 63n;
+const keys = Array.from({ length: KEYS }, (_, i) => `tenant:${i}`);
+for (let i = 0; i < KEYS; i += 500) {
+  await Promise.all(
+    keys.slice(i, i + 500).map((k) =>
+      store.create(k, [
+        { dim: 'tokens', limit: HUGE },
+        { dim: 'millis', limit: HUGE },
+        { dim: 'calls', limit: HUGE },
+      ]),
+    ),
+  );
+}
+const limiter = (/** @type {string} */ prefix) => new RateLimiterRedis({ storeClient: io, points: 2 ** 40, duration: 0, keyPrefix: prefix });
+const single = limiter('rlf');
+const union = new RateLimiterUnion(limiter('rlf-a'), limiter('rlf-b'), limiter('rlf-c'));
+
+let seq = 0;
+/** @type {Array<{ id: string, label: string, op: (key: string) => Promise<unknown> }>} */
+const cases = [
+  { id: 'bk-many3', label: 'budgetkernel chargeMany (3 dims)', op: (k) => store.chargeMany(k, { tokens: 1523, millis: 840, calls: 1 }) },
+  { id: 'bk-many3-rq', label: 'budgetkernel chargeMany (3 dims) + requestId', op: (k) => store.chargeMany(k, { tokens: 1523, millis: 840, calls: 1 }, { requestId: `r${seq++}` }) },
+  { id: 'rlf-union3', label: 'RateLimiterUnion of 3 RateLimiterRedis', op: (k) => union.consume(k, 1) },
+  { id: 'bk-charge', label: 'budgetkernel charge (1 dim)', op: (k) => store.charge(k, 'tokens', 1523) },
+  { id: 'rlf-consume', label: 'RateLimiterRedis.consume', op: (k) => single.consume(k, 1) },
+  { id: 'incrby', label: 'bare INCRBY (floor)', op: (k) => io.incrby(`incr:${k}`, 1) },
+];
+
+/** Server microseconds per operation: every command's time since the last reset (but the reset and INFO themselves). */
+async function serverMicros(/** @type {number} */ ops) {
+  const info = await io.info('commandstats');
+  let usec = 0;
+  for (const m of info.matchAll(/^cmdstat_([a-z|]+):calls=\d+,usec=(\d+)/gm)) {
+    if (!/^(config|info)/.test(m[1] ?? '')) usec += Number(m[2]);
+  }
+  return usec / ops;
+}
+
+/**
+ * @param {(key: string) => Promise<unknown>} op
+ * @param {number} concurrency
+ * @param {number} total
+ */
+async function measure(op, concurrency, total) {
+  // Warm up (script load, JIT), untimed.
+  for (let i = 0; i < 500; i++) await op(keys[i % KEYS]);
+  await io.config('RESETSTAT');
+  const latencies = new Float64Array(total);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = performance.now();
+        await op(keys[(i * 7919) % KEYS]);
+        latencies[i] = performance.now() - t0;
+      }
+    }),
+  );
+  const elapsed = performance.now() - started;
+  const micros = await serverMicros(total);
+  latencies.sort();
+  const at = (/** @type {number} */ q) => (latencies[Math.min(total - 1, Math.floor(q * total))] ?? 0) * 1000;
+  return { opsPerSec: total / (elapsed / 1000), p50: at(0.5), p99: at(0.99), serverUs: micros };
+}
+
+const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+/** @type {Record<string, Record<number, Awaited<ReturnType<typeof measure>>>>} */
+const results = {};
+for (const c of cases) {
+  results[c.id] = {};
+  for (const concurrency of [1, 64]) {
+    const r = await measure(c.op, concurrency, OPS[/** @type {1 | 64} */ (concurrency)]);
+    // @ts-ignore indexed above
+    results[c.id][concurrency] = r;
+    console.log(`${c.label.padEnd(46)} c=${String(concurrency).padEnd(3)} ${r.opsPerSec.toFixed(0).padStart(7)} ops/s  p50 ${r.p50.toFixed(0).padStart(5)} µs  p99 ${r.p99.toFixed(0).padStart(6)} µs  server ${r.serverUs.toFixed(1).padStart(5)} µs/op`);
+  }
+}
+const loadAfter = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+io.disconnect();
+server.kill('SIGKILL');
+rmSync(dir, { recursive: true, force: true });
+
+const r = (/** @type {string} */ id, /** @type {number} */ c) => /** @type {any} */ (results)[id][c];
+const ratio = (/** @type {number} */ a, /** @type {number} */ b) => (a / b).toFixed(2);
+const targets = [
+  ['chargeMany 3 dims vs RateLimiterUnion of 3, throughput at c=64', `${ratio(r('bk-many3', 64).opsPerSec, r('rlf-union3', 64).opsPerSec)}×`, '≥ 2×', r('bk-many3', 64).opsPerSec >= 2 * r('rlf-union3', 64).opsPerSec],
+  ['chargeMany 3 dims vs RateLimiterUnion of 3, throughput at c=1', `${ratio(r('bk-many3', 1).opsPerSec, r('rlf-union3', 1).opsPerSec)}×`, '≥ 2×', r('bk-many3', 1).opsPerSec >= 2 * r('rlf-union3', 1).opsPerSec],
+  ['single charge vs RateLimiterRedis.consume, throughput at c=64', `${ratio(r('bk-charge', 64).opsPerSec, r('rlf-consume', 64).opsPerSec)}×`, '≥ 0.8×', r('bk-charge', 64).opsPerSec >= 0.8 * r('rlf-consume', 64).opsPerSec],
+  ['single charge vs RateLimiterRedis.consume, throughput at c=1', `${ratio(r('bk-charge', 1).opsPerSec, r('rlf-consume', 1).opsPerSec)}×`, '≥ 0.8×', r('bk-charge', 1).opsPerSec >= 0.8 * r('rlf-consume', 1).opsPerSec],
+  ['server time per 3-dim checkpoint (c=64)', `${r('bk-many3', 64).serverUs.toFixed(1)} µs`, '≤ 15 µs', r('bk-many3', 64).serverUs <= 15],
+];
+
+const lines = [
+  '# Redis benchmarks (`node bench/redis.mjs`)',
+  '',
+  `Generated ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? '?'} (${os.cpus().length} cores), Node ${process.version}, redis-server ${version}, ioredis ${require('ioredis/package.json').version}, rate-limiter-flexible ${require('rate-limiter-flexible/package.json').version}${QUICK ? ', --quick' : ''}.`,
+  `Load average before ${load}, after ${loadAfter} (a shared machine: compare ratios, not absolute figures). ${KEYS.toLocaleString('en')} keys, one ioredis connection; c=64 means 64 operations in flight (ioredis pipelines them). Latencies are of single operations as the caller sees them; server time is \`INFO commandstats\` usec over the case's operations.`,
+  '',
+  '| case | c | ops/s | p50 µs | p99 µs | server µs/op |',
+  '|---|---:|---:|---:|---:|---:|',
+  ...cases.flatMap((c) => [1, 64].map((n) => `| ${c.label} | ${n} | ${r(c.id, n).opsPerSec.toFixed(0)} | ${r(c.id, n).p50.toFixed(0)} | ${r(c.id, n).p99.toFixed(0)} | ${r(c.id, n).serverUs.toFixed(1)} |`)),
+  '',
+  '| target | measured | wanted | |',
+  '|---|---:|---:|---|',
+  ...targets.map(([what, got, want, ok]) => `| ${what} | ${got} | ${want} | ${ok ? 'PASS' : 'MISS'} |`),
+  '',
+];
+console.log('\n' + lines.slice(lines.indexOf('| target | measured | wanted | |')).join('\n'));
+if (!argv.has('--no-write')) writeFileSync(new URL('./RESULTS-redis.md', import.meta.url), lines.join('\n'));

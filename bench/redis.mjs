@@ -55,6 +55,11 @@ function freePort() {
 const dir = mkdtempSync(join(os.tmpdir(), 'bk-bench-redis-'));
 const port = await freePort();
 const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+// However the run ends (an error included), the server and its directory go with it.
+process.on('exit', () => {
+  server.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
 /** Resolves once the server answers PING. */
 async function waitForServer() {
   for (let i = 0; i < 400; i++) {

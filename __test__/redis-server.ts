@@ -88,6 +88,10 @@ export class RedisServer {
       stderr += chunk.toString('utf8')
     })
     this.#child = child
+    // A test process that ends without stop() (a crash, a timeout) takes its server with it.
+    const reap = () => child.kill('SIGKILL')
+    process.once('exit', reap)
+    child.once('exit', () => process.removeListener('exit', reap))
     const deadline = Date.now() + 10_000
     for (;;) {
       if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr}`)

@@ -236,6 +236,41 @@ describe('replay --redis: usage and an unreachable server', () => {
     }
   }, 60_000)
 
+  it('a server lost mid-trace: exit 3, the lines executed before on stdout, a message on stderr', async () => {
+    const doomed = await RedisServer.start()
+    const watcher = new Redis(doomed.port, '127.0.0.1')
+    watcher.on('error', () => {})
+    try {
+      const child = spawn(process.execPath, [CLI, 'replay', '--redis', doomed.url, '-'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (b: Buffer) => {
+        stdout += b.toString('utf8')
+      })
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString('utf8')
+      })
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+      child.stdin.write('{"op":"build","limits":[{"dim":"tokens","limit":10}]}\n{"op":"charge","dim":"tokens","amount":4}\n')
+      let spent: string | null = null
+      for (let i = 0; i < 200 && spent !== '4'; i++) {
+        const [key] = await watcher.keys('bk:*')
+        spent = key === undefined ? null : await watcher.hget(key, 'tokens')
+        if (spent !== '4') await new Promise((r) => setTimeout(r, 25))
+      }
+      expect(spent).toBe('4')
+      watcher.disconnect()
+      await doomed.kill9()
+      child.stdin.end('{"op":"charge","dim":"tokens","amount":1}\n{"op":"spent","dim":"tokens"}\n')
+      expect(await closed).toBe(3)
+      expect(stdout).toBe('{"ok":true}\n{"verdict":"continue"}\n')
+      expect(stderr).toMatch(/^budgetkernel: .*may or may not have been applied/)
+    } finally {
+      watcher.disconnect()
+      await doomed.stop()
+    }
+  }, 60_000)
+
   it('a server that is not there: exit 3, a message on stderr, nothing on stdout', async () => {
     const closed = await RedisServer.start()
     const url = closed.url

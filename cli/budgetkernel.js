@@ -312,6 +312,7 @@ async function replayRedis(redisUrl, prefix, input, file, out) {
     } catch (err) {
       if (err instanceof Error && /** @type {any} */ (err).code === 'STORE_UNAVAILABLE') throw err;
       await out.flush();
+      await replayer.close().catch(() => {});
       fail(`cannot read ${file}: ${describe(err)}`);
       return;
     }

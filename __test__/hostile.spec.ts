@@ -802,6 +802,9 @@ function releasedClone(c: Ctx, how: 'release' | 'dispose' = 'release'): Budget {
   return r;
 }
 
+/** A bad value; some of them (`a Budget`) are made from the fixture. */
+const withCtx = (v: () => unknown, c: Ctx): unknown => (v as (c: Ctx) => unknown)(c);
+
 /** Calls on a released budget, by method, with good and bad arguments alike. */
 const onReleased: Array<[string, (r: Budget, c: Ctx) => unknown]> = [
   ["charge('tokens', 1)", (r) => r.charge('tokens', 1)],
@@ -810,7 +813,7 @@ const onReleased: Array<[string, (r: Budget, c: Ctx) => unknown]> = [
   ["charge('tokens', 2n**64n-1n)", (r) => r.charge('tokens', 2n ** 64n - 1n)],
   ["charge('bytes' (undeclared), 1)", (r) => r.charge('bytes', 1)],
   ['charge()', (r) => callOn(r, 'charge')],
-  ...badDims.map(([n, v]): [string, (r: Budget, c: Ctx) => unknown] => [`charge(${n}, 1)`, (r, c) => r.charge(v(c) as Dim, 1)]),
+  ...badDims.map(([n, v]): [string, (r: Budget, c: Ctx) => unknown] => [`charge(${n}, 1)`, (r, c) => r.charge(withCtx(v, c) as Dim, 1)]),
   ...badAmounts.map(([n, v]): [string, (r: Budget) => unknown] => [`charge('tokens', ${n})`, (r) => r.charge('tokens', v() as never)]),
   ["chargeMany([['tokens', 1]])", (r) => r.chargeMany([['tokens', 1]])],
   ['chargeMany({tokens: 1, calls: 1})', (r) => r.chargeMany({ tokens: 1, calls: 1 })],
@@ -831,9 +834,9 @@ const onReleased: Array<[string, (r: Budget, c: Ctx) => unknown]> = [
   ['chargeBatch(u8(0, 3), f64(1)) (length mismatch)', (r) => r.chargeBatch(u8(0, 3), f64(1))],
   ["spent('tokens')", (r) => r.spent('tokens')],
   ["spent('bytes') (undeclared)", (r) => r.spent('bytes')],
-  ...badDims.map(([n, v]): [string, (r: Budget, c: Ctx) => unknown] => [`spent(${n})`, (r, c) => r.spent(v(c) as Dim)]),
+  ...badDims.map(([n, v]): [string, (r: Budget, c: Ctx) => unknown] => [`spent(${n})`, (r, c) => r.spent(withCtx(v, c) as Dim)]),
   ["remaining('tokens')", (r) => r.remaining('tokens')],
-  ...badDims.map(([n, v]): [string, (r: Budget, c: Ctx) => unknown] => [`remaining(${n})`, (r, c) => r.remaining(v(c) as Dim)]),
+  ...badDims.map(([n, v]): [string, (r: Budget, c: Ctx) => unknown] => [`remaining(${n})`, (r, c) => r.remaining(withCtx(v, c) as Dim)]),
   ['reset()', (r) => r.reset()],
   ['reset(1, 2) (extra arguments)', (r) => callOn(r, 'reset', 1, 2)],
   ['clone()', (r) => r.clone()],

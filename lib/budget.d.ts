@@ -1,6 +1,11 @@
 import { type Amount } from './amounts';
 import { type Dim } from './dims';
 import { type Verdict } from './verdicts';
+declare global {
+    interface SymbolConstructor {
+        readonly dispose: unique symbol;
+    }
+}
 /**
  * A budget: declared limits over some of the eight dimensions, and what has
  * been spent on each.

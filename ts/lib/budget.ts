@@ -92,6 +92,16 @@ function unpack(held: number): number {
  */
 const RELEASED = -1
 
+// `Symbol.dispose` as TypeScript 5.2's esnext.disposable library and
+// @types/node declare it (the same declaration, so they merge), for
+// projects whose `lib` has neither: `Budget[Symbol.dispose]` must type-check
+// everywhere. (`using` itself needs one of them for its `Disposable` type.)
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol
+  }
+}
+
 const ADOPT: unique symbol = Symbol('budgetkernel.adopt')
 let adopt: (handle: number) => Budget
 

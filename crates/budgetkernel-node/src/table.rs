@@ -90,6 +90,8 @@ pub struct Table {
     parked: Vec<u32>,
     live: usize,
     failure: Option<Failure>,
+    /// The footprint last reported to V8 (see [`Self::footprint_change`]).
+    reported: usize,
 }
 
 impl Table {
@@ -199,6 +201,26 @@ impl Table {
     /// Number of live budgets (diagnostics and leak tests).
     pub const fn live(&self) -> usize {
         self.live
+    }
+
+    /// Bytes the table holds on the Rust heap: its slots, free list and
+    /// parked generations, by capacity.
+    const fn footprint(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+            + (self.free.capacity() + self.parked.capacity()) * std::mem::size_of::<u32>()
+    }
+
+    /// How much the footprint grew (or, negative, shrank) since the last
+    /// call, for `napi_adjust_external_memory`: it changes only when a
+    /// vector reallocates, so almost every call returns 0.
+    pub fn footprint_change(&mut self) -> i64 {
+        let now = self.footprint();
+        let before = std::mem::replace(&mut self.reported, now);
+        if now >= before {
+            i64::try_from(now - before).unwrap_or(i64::MAX)
+        } else {
+            i64::try_from(before - now).map_or(i64::MIN, |shrunk| -shrunk)
+        }
     }
 
     /// Slots the table has room for without growing (diagnostics and leak tests).
@@ -474,6 +496,31 @@ mod tests {
         for handle in [b, c, d] {
             assert!(table.get(handle).is_none());
         }
+    }
+
+    #[test]
+    fn the_footprint_change_follows_reallocations_and_sums_to_zero() {
+        let mut table = Table::default();
+        let mut total = 0_i64;
+        let mut changes = 0;
+        let handles: Vec<Handle> = (0..5_000)
+            .filter_map(|_| {
+                let handle = table.insert(budget(1));
+                let change = table.footprint_change();
+                total += change;
+                changes += usize::from(change != 0);
+                handle
+            })
+            .collect();
+        assert!(total > 0);
+        assert_eq!(usize::try_from(total).ok(), Some(table.footprint()));
+        assert!(changes < 20, "only reallocations change it: {changes}");
+        for &handle in handles.iter().rev() {
+            assert!(table.remove(handle));
+            total += table.footprint_change();
+        }
+        assert_eq!(usize::try_from(total).ok(), Some(table.footprint()));
+        assert!(table.footprint() <= MIN_CAPACITY * std::mem::size_of::<Slot>() + 5_000 * 8);
     }
 
     #[test]

@@ -113,6 +113,7 @@ const glue = (c) => {
  * @type {Record<string, (c: GapContext) => string>}
  */
 export const CLOSE_THE_GAP = {
+  lifecycle: (c) => `clone() + 3 charges + release() costs ${n(c.ns('request.lifecycle'))} per request, the builder path with the same charges ${n(c.ns('request.lifecycle.builder'))}. Both pay the three charges (about ${n((c.ns('charge.continue.number') ?? 0) * 3)} together); the clone path adds one native clone, a \`Budget\` object, a \`FinalizationRegistry\` register and unregister and one native release. What would close it: fewer crossings per request (a native clone-and-charge), or reusing released \`Budget\` objects so that no object or registration is made per request.`,
   'charge-vs-floor': (c) => glue(c),
   'vs-rlf': (c) => {
     const rlf = c.ns('rlf.consume');

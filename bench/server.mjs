@@ -6,13 +6,21 @@
  * accounting; budgetkernel clone + 3 charges + release; rate-limiter-flexible
  * `RateLimiterMemory` consumed 3 times; a hand-written JS budget charged 3
  * times), each in its own process, loaded on loopback by autocannon running
- * in this process. The variants are interleaved round by round (A B C D, A B
- * C D, ...) so that a change in machine load hits them all alike; each
- * figure is the median over the rounds, and the overhead of each variant is
- * its requests/s against the no-budget server's, as a percentage.
+ * in this process. All four servers are started (and warmed up) once, then
+ * loaded in turn, round after round (A B C D, A B C D, ...), so that a
+ * change in machine load hits them all alike. Requests/s and latencies are
+ * medians over the rounds; the overhead of a variant is the median over the
+ * rounds of its drop in requests/s against the no-budget server measured
+ * in the same round (paired, so slow drifts in load cancel out).
  *
- * Flags: --rounds N (default 5), --duration S seconds per measurement
- * (default 5), --connections N (default 16), --quick (2 rounds of 2 s),
+ * Each server also reports its CPU time, so every round gives each variant's
+ * CPU time per request, and its CPU overhead: the extra CPU time per
+ * request against the no-budget server's in the same round, as a
+ * percentage. On a busy machine requests/s swing with the neighbours'
+ * load; CPU time per request is what the variant itself costs.
+ *
+ * Flags: --rounds N (default 10), --duration S seconds per measurement
+ * (default 3), --connections N (default 16), --quick (3 rounds of 2 s),
  * --no-write (print only; otherwise bench/SERVER.md is written).
  *
  * @module
@@ -34,10 +42,10 @@ const flag = (name, fallback) => {
   return i >= 0 && argv[i + 1] !== undefined ? Number(argv[i + 1]) : fallback;
 };
 const QUICK = argv.includes('--quick');
-const ROUNDS = flag('--rounds', QUICK ? 2 : 5);
-const DURATION = flag('--duration', QUICK ? 2 : 5);
+const ROUNDS = flag('--rounds', QUICK ? 3 : 10);
+const DURATION = flag('--duration', QUICK ? 2 : 3);
 const CONNECTIONS = flag('--connections', 16);
-const WARMUP = QUICK ? 1 : 2;
+const WARMUP = QUICK ? 1 : 3;
 
 const VARIANTS = /** @type {const} */ ([
   ['none', 'no budget'],
@@ -86,6 +94,16 @@ function load(port, duration) {
   return autocannon({ url: `http://127.0.0.1:${port}/items?size=100`, connections: CONNECTIONS, duration, pipelining: 1 });
 }
 
+/**
+ * The server's requests served and CPU microseconds so far.
+ * @param {number} port
+ * @returns {Promise<{ requests: number, cpu: number }>}
+ */
+async function stats(port) {
+  const res = await fetch(`http://127.0.0.1:${port}/__stats`);
+  return /** @type {{ requests: number, cpu: number }} */ (await res.json());
+}
+
 /** @param {number[]} xs */
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -93,60 +111,84 @@ const median = (xs) => {
   return s.length % 2 === 1 ? /** @type {number} */ (s[m]) : (/** @type {number} */ (s[m - 1]) + /** @type {number} */ (s[m])) / 2;
 };
 
-/** @type {Record<string, { rps: number[], p50: number[], p99: number[], errors: number, non2xx: number }>} */
-const runs = Object.fromEntries(VARIANTS.map(([id]) => [id, { rps: [], p50: [], p99: [], errors: 0, non2xx: 0 }]));
+/** @type {Record<string, { rps: number[], mean: number[], p50: number[], p99: number[], overhead: number[], cpu: number[], cpuOverhead: number[], errors: number, non2xx: number }>} */
+const runs = Object.fromEntries(VARIANTS.map(([id]) => [id, { rps: [], mean: [], p50: [], p99: [], overhead: [], cpu: [], cpuOverhead: [], errors: 0, non2xx: 0 }]));
 
 const load1 = os.loadavg()[0];
 const started = Date.now();
-for (let round = 0; round < ROUNDS; round++) {
-  for (const [id] of VARIANTS) {
-    const server = await start(id);
-    try {
-      await load(server.port, WARMUP);
+const servers = [];
+try {
+  for (const [id] of VARIANTS) servers.push({ id, ...(await start(id)) });
+  for (const server of servers) await load(server.port, WARMUP);
+  for (let round = 0; round < ROUNDS; round++) {
+    /** @type {number | undefined} */
+    let base;
+    /** @type {number | undefined} */
+    let baseCpu;
+    for (const server of servers) {
+      const s0 = await stats(server.port);
       const r = await load(server.port, DURATION);
-      const run = /** @type {(typeof runs)[string]} */ (runs[id]);
-      run.rps.push(r.requests.average);
+      const s1 = await stats(server.port);
+      const run = /** @type {(typeof runs)[string]} */ (runs[server.id]);
+      const rps = r.requests.average;
+      const cpu = (s1.cpu - s0.cpu) / Math.max(1, s1.requests - s0.requests);
+      run.cpu.push(cpu);
+      if (server.id === 'none') {
+        base = rps;
+        baseCpu = cpu;
+      } else if (base !== undefined && baseCpu !== undefined) {
+        run.overhead.push(((base - rps) / base) * 100);
+        run.cpuOverhead.push(((cpu - baseCpu) / baseCpu) * 100);
+      }
+      run.rps.push(rps);
+      run.mean.push(r.latency.average);
       run.p50.push(r.latency.p50);
       run.p99.push(r.latency.p99);
       run.errors += r.errors;
       run.non2xx += r.non2xx;
-      process.stderr.write(`round ${round + 1}/${ROUNDS} ${id}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms\n`);
-    } finally {
-      await server.stop();
+      process.stderr.write(`round ${round + 1}/${ROUNDS} ${server.id}: ${rps.toFixed(0)} req/s, ${cpu.toFixed(1)} µs CPU/request, mean ${r.latency.average} ms, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms\n`);
     }
   }
+} finally {
+  for (const server of servers) await server.stop();
 }
 const load2 = os.loadavg()[0];
 
-const base = median(/** @type {(typeof runs)[string]} */ (runs.none).rps);
 const rows = VARIANTS.map(([id, label]) => {
   const run = /** @type {(typeof runs)[string]} */ (runs[id]);
-  const rps = median(run.rps);
   return {
     id,
     label,
-    rps,
-    min: Math.min(...run.rps),
-    max: Math.max(...run.rps),
+    rps: median(run.rps),
+    mean: median(run.mean),
     p50: median(run.p50),
     p99: median(run.p99),
-    overhead: id === 'none' ? 0 : ((base - rps) / base) * 100,
+    overhead: id === 'none' ? 0 : median(run.overhead),
+    overheadMin: id === 'none' ? 0 : Math.min(...run.overhead),
+    overheadMax: id === 'none' ? 0 : Math.max(...run.overhead),
+    cpu: median(run.cpu),
+    cpuOverhead: id === 'none' ? 0 : median(run.cpuOverhead),
+    cpuMin: id === 'none' ? 0 : Math.min(...run.cpuOverhead),
+    cpuMax: id === 'none' ? 0 : Math.max(...run.cpuOverhead),
     errors: run.errors + run.non2xx,
   };
 });
+/** @param {number} x */
+const pct = (x) => `${x < 0 ? '−' : ''}${Math.abs(x).toFixed(1)} %`;
 
 const lines = [
-  '| server | requests/s (median) | range over rounds | p50 latency | p99 latency | overhead vs no budget |',
-  '|---|---:|---:|---:|---:|---:|',
+  '| server | requests/s | mean latency | p50 | p99 | throughput overhead (range) | server CPU per request | CPU overhead (range) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map((r) =>
-    `| ${r.label} | ${r.rps.toFixed(0)} | ${r.min.toFixed(0)}–${r.max.toFixed(0)} | ${r.p50} ms | ${r.p99} ms | ${r.id === 'none' ? '—' : `${r.overhead >= 0 ? '' : '−'}${Math.abs(r.overhead).toFixed(1)} %`} |`,
+    `| ${r.label} | ${r.rps.toFixed(0)} | ${r.mean.toFixed(2)} ms | ${r.p50} ms | ${r.p99} ms | ${r.id === 'none' ? '—' : `${pct(r.overhead)} (${pct(r.overheadMin)} to ${pct(r.overheadMax)})`} | ${r.cpu.toFixed(1)} µs | ${r.id === 'none' ? '—' : `${pct(r.cpuOverhead)} (${pct(r.cpuMin)} to ${pct(r.cpuMax)})`} |`,
   ),
 ];
 const cpus = os.cpus();
 const info = [
   `Node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}; `,
-  `autocannon ${CONNECTIONS} connections on loopback, ${ROUNDS} interleaved rounds of ${DURATION} s (after ${WARMUP} s warm-up) per variant, `,
-  `each server in its own process; load average ${load1.toFixed(2)} before, ${load2.toFixed(2)} after; ${((Date.now() - started) / 1000).toFixed(0)} s in all.`,
+  `autocannon ${CONNECTIONS} connections on loopback, ${ROUNDS} interleaved rounds of ${DURATION} s per variant (after ${WARMUP} s of warm-up each), `,
+  `each server in its own process; load average ${load1.toFixed(2)} before, ${load2.toFixed(2)} after; ${((Date.now() - started) / 1000).toFixed(0)} s in all. `,
+  'Medians over the rounds; autocannon reports p50/p99 in whole milliseconds.',
 ].join('');
 const failures = rows.filter((r) => r.errors > 0).map((r) => `${r.id}: ${r.errors} errors or non-2xx answers`);
 
@@ -157,8 +199,8 @@ if (!argv.includes('--no-write')) {
     '# Server benchmark',
     '',
     'Written by `npm run bench:server` (bench/server.mjs); a measurement, not a test.',
-    'Overhead is the drop in requests/s against the no-budget server in the same run',
-    '(negative: faster than it, i.e. within noise). Medians over the rounds.',
+    'Overhead is the drop in requests/s against the no-budget server measured in the',
+    'same round (negative: faster than it, i.e. within noise); the median over the rounds, with its range.',
     '',
     ...lines,
     '',

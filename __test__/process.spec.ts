@@ -296,7 +296,7 @@ describe('deterministic release bounds memory', () => {
     expect(r.capacity).toBeLessThanOrEqual(64)
   }, 300_000)
 
-  it('a burst of 1M clones never released, then collection and event-loop turns: the table shrinks back and RSS returns within 64 MiB of the baseline', async () => {
+  it('a burst of 1M clones never released, then collection and event-loop turns: the table shrinks back and RSS returns within 48 MiB of the baseline', async () => {
     const count = 1_000_000
     const child = await node(['--expose-gc', path.join(SCRIPTS, 'burst.cjs'), ADDON, String(count), '4'], 240_000)
     expect(child.status, child.stderr).toBe(0)
@@ -306,13 +306,17 @@ describe('deterministic release bounds memory', () => {
     expect(r.peak.kept).toBe(count)
     expect(r.peak.live).toBe(count + 1)
     expect(r.peak.capacity).toBeGreaterThanOrEqual(count)
-    // Measured: the peak is ~390 MiB above the baseline; afterwards RSS is
-    // 50-52 MiB above it, of which ~28 MiB is V8's own table of
-    // FinalizationRegistry unregister tokens (it keeps its peak size) and
-    // the rest heap pages V8 has not given back yet. Without the table's
-    // shrinking the ~250 MiB of native slots stay: ~300 MiB above.
+    // Measured (baseline after a warm-up burst of 500k): the peak is ~400 MiB
+    // above the baseline; afterwards RSS is 34-39 MiB above it, nearly all of
+    // it V8's (heapTotal 52 -> 68 MiB: its FinalizationRegistry token table
+    // keeps its peak size, and heap pages it has not given back yet). After
+    // a 100k warm-up instead it is 49-65 MiB, the same V8 growth counted
+    // twice. Without the table's shrinking the ~112 MiB of native slots the
+    // larger burst added stay: ~140 MiB above. The issue's bound is 64 MiB;
+    // 48 keeps a margin over the measured range and still fails on a table
+    // that keeps even half of that growth.
     const back = (r.after.rss - r.before.rss) / MiB
-    expect(back, `RSS after the burst ${back.toFixed(1)} MiB above the baseline: ${JSON.stringify(r)}`).toBeLessThanOrEqual(64)
+    expect(back, `RSS after the burst ${back.toFixed(1)} MiB above the baseline: ${JSON.stringify(r)}`).toBeLessThanOrEqual(48)
     // The native side directly: only the template is live, and the table is
     // back at its minimum capacity.
     expect(r.after.live).toBe(1)

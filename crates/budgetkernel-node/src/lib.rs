@@ -44,7 +44,6 @@ mod table;
 
 use budgetkernel::{Budget, Dim, Verdict, MAX_DIMS};
 use napi::bindgen_prelude::BigInt;
-use napi::Env;
 use napi_derive::napi;
 
 use crate::convert::{amount_from_bigint, amount_from_f64, dim_at, verdict_code};
@@ -63,40 +62,14 @@ const _: () = assert!(MAX_DIMENSIONS as usize == MAX_DIMS);
 /// Runs `op` against this thread's table. A failure is recorded for
 /// `takeError()` and `failed` is returned in place of a value.
 fn settle<R: Copy>(failed: R, op: impl FnOnce(&mut Table) -> Result<R, Failure>) -> R {
-    with_table(|table| outcome(table, failed, op)).unwrap_or(failed)
-}
-
-fn outcome<R: Copy>(
-    table: &mut Table,
-    failed: R,
-    op: impl FnOnce(&mut Table) -> Result<R, Failure>,
-) -> R {
-    op(table).unwrap_or_else(|failure| {
-        table.record(failure);
-        failed
+    with_table(|table| match op(table) {
+        Ok(value) => value,
+        Err(failure) => {
+            table.record(failure);
+            failed
+        }
     })
-}
-
-/// [`settle`] for the calls that add or remove budgets: afterwards, tells V8
-/// how much the table's memory changed (only when it reallocated), so that
-/// V8's heuristics count it and collect unreleased `Budget` objects sooner.
-/// Measured: a million clones left to the garbage collector, with an
-/// event-loop turn every thousand, peak 18% lower (~240 against ~294 MiB
-/// above the start). Reported outside the table's borrow, because V8 may
-/// start a collection from here.
-fn settle_sized<R: Copy>(
-    env: Env,
-    failed: R,
-    op: impl FnOnce(&mut Table) -> Result<R, Failure>,
-) -> R {
-    let (value, change) =
-        with_table(|table| (outcome(table, failed, op), table.footprint_change()))
-            .unwrap_or((failed, 0));
-    if change != 0 {
-        // Only a hint to the collector: nothing to do if it is refused.
-        let _ = env.adjust_external_memory(change);
-    }
-    value
+    .unwrap_or(failed)
 }
 
 fn budget_mut(table: &mut Table, handle: f64) -> Result<&mut Budget, Failure> {
@@ -138,8 +111,8 @@ const DECLARATION_WORDS: usize = 4;
 /// `INVALID_DIMENSION` with the declaration's position, or
 /// `LENGTH_MISMATCH`).
 #[napi(catch_unwind)]
-pub fn create(env: Env, declarations: &[u64], count: u32) -> f64 {
-    settle_sized(env, -1.0, |table| {
+pub fn create(declarations: &[u64], count: u32) -> f64 {
+    settle(-1.0, |table| {
         let words = usize::try_from(count)
             .ok()
             .and_then(|count| count.checked_mul(DECLARATION_WORDS))
@@ -168,8 +141,8 @@ pub fn create(env: Env, declarations: &[u64], count: u32) -> f64 {
 /// An independent copy of a budget (limits, warn thresholds and spent
 /// counters). Returns the copy's handle, or -1.
 #[napi(js_name = "clone", catch_unwind)]
-pub fn clone_budget(env: Env, handle: f64) -> f64 {
-    settle_sized(env, -1.0, |table| {
+pub fn clone_budget(handle: f64) -> f64 {
+    settle(-1.0, |table| {
         let copy = budget_mut(table, handle)?.clone();
         table.insert(copy).ok_or(Failure::new(Code::TableFull))
     })
@@ -182,8 +155,8 @@ pub fn clone_budget(env: Env, handle: f64) -> f64 {
 /// garbage collected. Returns whether the handle named a live budget; a
 /// stale or forged handle frees nothing.
 #[napi(catch_unwind)]
-pub fn release(env: Env, handle: f64) -> bool {
-    settle_sized(env, false, |table| Ok(table.remove(handle)))
+pub fn release(handle: f64) -> bool {
+    with_table(|table| table.remove(handle)).unwrap_or(false)
 }
 
 /// Number of live budgets on the calling thread (for leak tests).

@@ -94,9 +94,12 @@ export declare function liveBudgets(): number
 export declare const MAX_DIMENSIONS: number
 
 /**
- * Frees a budget. Called by the facade's `FinalizationRegistry` once the
- * owning `Budget` object has been garbage collected. Returns whether the
- * handle named a live budget.
+ * Frees a budget at once.
+ *
+ * Called by the facade's `Budget.release()` (and `[Symbol.dispose]()`), or
+ * by its `FinalizationRegistry` once an unreleased `Budget` object has been
+ * garbage collected. Returns whether the handle named a live budget; a
+ * stale or forged handle frees nothing.
  */
 export declare function release(handle: number): boolean
 
@@ -126,6 +129,12 @@ export declare function reset(handle: number): number
  * causes: it passes only live handles and valid indexes.
  */
 export declare function spent(handle: number, dimIndex: number): bigint | null
+
+/**
+ * Slots the calling thread's table has room for without growing (for leak
+ * tests: it falls back once the live budgets are released).
+ */
+export declare function tableCapacity(): number
 
 /**
  * Collects (and clears) the reason for the last call on this thread that

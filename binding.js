@@ -849,4 +849,5 @@ module.exports.release = nativeBinding.release
 module.exports.remaining = nativeBinding.remaining
 module.exports.reset = nativeBinding.reset
 module.exports.spent = nativeBinding.spent
+module.exports.tableCapacity = nativeBinding.tableCapacity
 module.exports.takeError = nativeBinding.takeError

@@ -23,3 +23,4 @@ export type { Amount } from './lib/amounts';
 export { worst, isContinuing, isExhausted, type Verdict } from './lib/verdicts';
 export { BudgetError, BuilderError, ChargeError, type BudgetErrorCode, type BuilderErrorCode, type ChargeErrorCode, } from './lib/errors';
 export { Budget, BudgetBuilder } from './lib/budget';
+export { ReleasedError, type ReleasedErrorCode } from './lib/errors';

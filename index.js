@@ -20,7 +20,7 @@
  * @packageDocumentation
  */
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.BudgetBuilder = exports.Budget = exports.ChargeError = exports.BuilderError = exports.BudgetError = exports.isExhausted = exports.isContinuing = exports.worst = exports.MAX_DIMS = exports.DIMS = void 0;
+exports.ReleasedError = exports.BudgetBuilder = exports.Budget = exports.ChargeError = exports.BuilderError = exports.BudgetError = exports.isExhausted = exports.isContinuing = exports.worst = exports.MAX_DIMS = exports.DIMS = void 0;
 var dims_1 = require("./lib/dims");
 Object.defineProperty(exports, "DIMS", { enumerable: true, get: function () { return dims_1.DIMS; } });
 Object.defineProperty(exports, "MAX_DIMS", { enumerable: true, get: function () { return dims_1.MAX_DIMS; } });
@@ -35,3 +35,5 @@ Object.defineProperty(exports, "ChargeError", { enumerable: true, get: function 
 var budget_1 = require("./lib/budget");
 Object.defineProperty(exports, "Budget", { enumerable: true, get: function () { return budget_1.Budget; } });
 Object.defineProperty(exports, "BudgetBuilder", { enumerable: true, get: function () { return budget_1.BudgetBuilder; } });
+var errors_2 = require("./lib/errors");
+Object.defineProperty(exports, "ReleasedError", { enumerable: true, get: function () { return errors_2.ReleasedError; } });

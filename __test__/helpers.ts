@@ -1,6 +1,6 @@
 // Shared helpers for the budget, model, property and hostile-input suites.
 import { expect } from 'vitest';
-import { Budget, BudgetError, BuilderError, ChargeError } from '../index.js';
+import { Budget, BudgetError, BuilderError, ChargeError, ReleasedError } from '../index.js';
 import { DIM_NAMES, type MError, type MVerdict, type Outcome } from './model.js';
 
 /** What the addon did, as data comparable with a model Outcome. */
@@ -16,6 +16,7 @@ export function classify(e: unknown): GotError {
   if (e instanceof BuilderError) return { cls: 'BuilderError', code: e.code, dim: e.dim };
   if (e instanceof ChargeError) return { cls: 'ChargeError', code: e.code, dim: e.dim };
   if (e instanceof BudgetError) return { cls: 'BudgetError', code: e.code, dim: e.dim };
+  if (e instanceof ReleasedError) return { cls: 'ReleasedError', code: e.code };
   if (e instanceof RangeError) return { cls: 'RangeError' };
   if (e instanceof TypeError) return { cls: 'TypeError' };
   if (e instanceof Error) return { cls: `undocumented ${e.name}: ${e.message}` };
@@ -36,6 +37,7 @@ export function expectedError(e: MError): GotError {
   if (e.cls === 'BuilderError' || e.cls === 'ChargeError') {
     return { cls: e.cls, code: e.code, dim: e.dim };
   }
+  if (e.cls === 'ReleasedError') return { cls: e.cls, code: e.code };
   return { cls: e.cls };
 }
 

@@ -7,9 +7,14 @@
 // exactly as they were. Extra arguments are ignored: the call behaves like
 // the same call without them, on an identical twin fixture.
 import { describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   Budget,
   BudgetBuilder,
+  BudgetError,
+  ReleasedError,
   worst,
   isContinuing,
   isExhausted,
@@ -61,7 +66,8 @@ const viaToPrimitive = (v: unknown) => ({
 type Want =
   | { cls: 'TypeError' }
   | { cls: 'RangeError' }
-  | { cls: 'ChargeError'; code: 'UNKNOWN_DIMENSION'; dim: Dim };
+  | { cls: 'ChargeError'; code: 'UNKNOWN_DIMENSION'; dim: Dim }
+  | { cls: 'ReleasedError'; code: 'BUDGET_RELEASED' };
 const TYPE: Want = { cls: 'TypeError' };
 const RANGE: Want = { cls: 'RangeError' };
 const unknownDim = (dim: Dim): Want => ({ cls: 'ChargeError', code: 'UNKNOWN_DIMENSION', dim });
@@ -395,6 +401,7 @@ const budgetMethods: Array<[string, unknown[]]> = [
   ['remaining', ['tokens']],
   ['reset', []],
   ['clone', []],
+  ['release', []],
 ];
 const builderMethods: Array<[string, unknown[]]> = [
   ['limit', ['calls', 1]],
@@ -771,5 +778,162 @@ describe('re-entrancy and hostile environments', () => {
     const again = budget.chargeBatch(new Uint8Array(20_000).fill(4), new Float64Array(20_000).fill(1));
     expect(again).toEqual({ kind: 'continue' });
     expect(budget.spent('memory')).toBe(200_010_000n);
+  });
+});
+
+// ------------------------------------------------------- released budgets
+//
+// A released budget (release(), [Symbol.dispose]() or the end of a `using`
+// block) throws ReleasedError from every method, whatever the arguments:
+// before any argument is looked at (no coercion, no getter runs), without
+// touching the budget it was cloned from or any budget that later reuses its
+// native slot.
+
+const RELEASED: Want = { cls: 'ReleasedError', code: 'BUDGET_RELEASED' };
+const ADDON_DIR = process.env.BUDGETKERNEL_ADDON_DIR ?? fileURLToPath(new URL('..', import.meta.url));
+const { liveBudgets } = createRequire(import.meta.url)(path.join(path.resolve(ADDON_DIR), 'binding.js')) as { liveBudgets: () => number };
+
+/** A clone of the fixture budget, released: the fixture itself must stay as it was. */
+function releasedClone(c: Ctx, how: 'release' | 'dispose' = 'release'): Budget {
+  const r = c.budget.clone();
+  r.charge('calls', 1);
+  if (how === 'release') r.release();
+  else r[Symbol.dispose]();
+  return r;
+}
+
+/** A bad value; some of them (`a Budget`) are made from the fixture. */
+const withCtx = (v: () => unknown, c: Ctx): unknown => (v as (c: Ctx) => unknown)(c);
+
+/** Calls on a released budget, by method, with good and bad arguments alike. */
+const onReleased: Array<[string, (r: Budget, c: Ctx) => unknown]> = [
+  ["charge('tokens', 1)", (r) => r.charge('tokens', 1)],
+  ["charge('tokens', 0)", (r) => r.charge('tokens', 0)],
+  ["charge('tokens', 1n)", (r) => r.charge('tokens', 1n)],
+  ["charge('tokens', 2n**64n-1n)", (r) => r.charge('tokens', 2n ** 64n - 1n)],
+  ["charge('bytes' (undeclared), 1)", (r) => r.charge('bytes', 1)],
+  ['charge()', (r) => callOn(r, 'charge')],
+  ...badDims.map(([n, v]): [string, (r: Budget, c: Ctx) => unknown] => [`charge(${n}, 1)`, (r, c) => r.charge(withCtx(v, c) as Dim, 1)]),
+  ...badAmounts.map(([n, v]): [string, (r: Budget) => unknown] => [`charge('tokens', ${n})`, (r) => r.charge('tokens', v() as never)]),
+  ["chargeMany([['tokens', 1]])", (r) => r.chargeMany([['tokens', 1]])],
+  ['chargeMany({tokens: 1, calls: 1})', (r) => r.chargeMany({ tokens: 1, calls: 1 })],
+  ['chargeMany([])', (r) => r.chargeMany([])],
+  ['chargeMany(5 entries)', (r) => r.chargeMany([['tokens', 1], ['calls', 1], ['memory', 1], ['tokens', 2], ['calls', 0]])],
+  ['chargeMany(null)', (r) => r.chargeMany(null as never)],
+  ["chargeMany([['tokenz', 1]])", (r) => r.chargeMany([['tokenz' as Dim, 1]])],
+  ['chargeMany with an entry whose getter counts as a coercion', (r) => {
+    const entry = ['tokens', 0];
+    Object.defineProperty(entry, 1, { get: () => { coercions++; return 1; } });
+    return r.chargeMany([entry as never]);
+  }],
+  ['chargeMany with a Proxy that counts every trap as a coercion', (r) => r.chargeMany(new Proxy({ tokens: 1 }, { ownKeys: (t) => { coercions++; return Reflect.ownKeys(t); }, get: (t, k) => { coercions++; return Reflect.get(t, k); } }))],
+  ['chargeBatch(u8(0), f64(1))', (r) => r.chargeBatch(u8(0), f64(1))],
+  ['chargeBatch(u8(0), BigUint64Array[1n])', (r) => r.chargeBatch(u8(0), BigUint64Array.of(1n))],
+  ['chargeBatch(u8(9), f64(1)) (bad index)', (r) => r.chargeBatch(u8(9), f64(1))],
+  ['chargeBatch([0], [1]) (plain arrays)', (r) => r.chargeBatch([0] as never, [1] as never)],
+  ['chargeBatch(u8(0, 3), f64(1)) (length mismatch)', (r) => r.chargeBatch(u8(0, 3), f64(1))],
+  ["spent('tokens')", (r) => r.spent('tokens')],
+  ["spent('bytes') (undeclared)", (r) => r.spent('bytes')],
+  ...badDims.map(([n, v]): [string, (r: Budget, c: Ctx) => unknown] => [`spent(${n})`, (r, c) => r.spent(withCtx(v, c) as Dim)]),
+  ["remaining('tokens')", (r) => r.remaining('tokens')],
+  ...badDims.map(([n, v]): [string, (r: Budget, c: Ctx) => unknown] => [`remaining(${n})`, (r, c) => r.remaining(withCtx(v, c) as Dim)]),
+  ['reset()', (r) => r.reset()],
+  ['reset(1, 2) (extra arguments)', (r) => callOn(r, 'reset', 1, 2)],
+  ['clone()', (r) => r.clone()],
+  ['a detached charge, rebound: Budget.prototype.charge.call(released, "tokens", 1)', (r) => Budget.prototype.charge.call(r, 'tokens', 1)],
+];
+
+for (const how of ['release', 'dispose'] as const) {
+  rejects(
+    `a budget released by ${how === 'release' ? 'release()' : '[Symbol.dispose]()'} → ReleasedError from every method, whatever the arguments`,
+    onReleased.map(([n, call]): Rejected => ({ name: `released.${n}`, call: (c) => call(releasedClone(c, how), c), want: RELEASED })),
+  );
+}
+
+describe('release: lifetime rules', () => {
+  it('release() and [Symbol.dispose]() return undefined, are idempotent in any mix, and free exactly one native slot', () => {
+    for (const order of [['release', 'release'], ['dispose', 'dispose'], ['release', 'dispose'], ['dispose', 'release']] as const) {
+      const b = fixture().budget;
+      const before = liveBudgets();
+      expect(b.released).toBe(false);
+      for (const how of order) {
+        expect(how === 'release' ? b.release() : b[Symbol.dispose](), order.join(',')).toBeUndefined();
+        expect(b.released).toBe(true);
+        expect(liveBudgets(), order.join(',')).toBe(before - 1);
+      }
+      expect(capture(() => b.charge('tokens', 1))).toEqual({ ok: false, error: RELEASED });
+    }
+  });
+
+  it('the error is a documented typed error: ReleasedError, an Error, code BUDGET_RELEASED, a non-empty message', () => {
+    const b = fixture().budget;
+    b.release();
+    let raw: unknown;
+    try {
+      b.charge('tokens', 1);
+    } catch (e) {
+      raw = e;
+    }
+    expect(raw).toBeInstanceOf(ReleasedError);
+    expect(raw).toBeInstanceOf(Error);
+    expect((raw as ReleasedError).code).toBe('BUDGET_RELEASED');
+    expect((raw as ReleasedError).name).toBe('ReleasedError');
+    expect((raw as ReleasedError).message.length).toBeGreaterThan(0);
+  });
+
+  it('releasing a clone leaves its original usable, and releasing the original leaves its clones usable', () => {
+    const { budget } = fixture();
+    const a = budget.clone();
+    a.release();
+    expect(spentAll(budget)).toEqual(FIXTURE_SPENT);
+    expect(budget.charge('calls', 1)).toEqual({ kind: 'continue' });
+    const b = budget.clone();
+    budget.release();
+    expect(spentAll(b)).toEqual([60n, U, U, 2n, 0n, U, U, U]);
+    expect(b.charge('calls', 4)).toEqual({ kind: 'exhausted', dim: 'calls' });
+    expect(capture(() => budget.clone())).toEqual({ ok: false, error: RELEASED });
+    expect(b.released).toBe(false);
+  });
+
+  it('a released budget never reaches the budget that reuses its native slot', () => {
+    const old = Budget.builder().limit('tokens', 10).build();
+    old.charge('tokens', 3);
+    const live = liveBudgets();
+    old.release();
+    // Released slots are reused first (or the table has just dropped the
+    // slot and re-creates it): the next budget may well sit where `old` was.
+    const fresh = Budget.builder().limit('tokens', 10).build();
+    expect(liveBudgets()).toBe(live);
+    for (let i = 0; i < 3; i++) {
+      expect(capture(() => old.charge('tokens', 1))).toEqual({ ok: false, error: RELEASED });
+      expect(capture(() => old.reset())).toEqual({ ok: false, error: RELEASED });
+      old.release();
+    }
+    expect(fresh.spent('tokens')).toBe(0n);
+    expect(fresh.charge('tokens', 10)).toEqual({ kind: 'continue' });
+    expect(fresh.released).toBe(false);
+    expect(liveBudgets()).toBe(live);
+  });
+
+  it('`released` and [Symbol.dispose] need a real Budget as this (TypeError otherwise)', () => {
+    const getter = Object.getOwnPropertyDescriptor(Budget.prototype, 'released')?.get;
+    expect(typeof getter).toBe('function');
+    const dispose = (Budget.prototype as unknown as Record<symbol, () => void>)[Symbol.dispose];
+    expect(typeof dispose).toBe('function');
+    const b = fixture().budget;
+    for (const recv of [{}, null, undefined, 42, Object.create(Budget.prototype), new Proxy(b, {})]) {
+      expect(capture(() => getter?.call(recv))).toEqual({ ok: false, error: { cls: 'TypeError' } });
+      expect(capture(() => dispose?.call(recv))).toEqual({ ok: false, error: { cls: 'TypeError' } });
+    }
+    expect(b.released).toBe(false);
+    expect(spentAll(b)).toEqual(FIXTURE_SPENT);
+  });
+
+  it('ReleasedError is not a BudgetError (a lifetime mistake, not a kernel rule) and is constructible', () => {
+    const e = new ReleasedError();
+    expect(e.code).toBe('BUDGET_RELEASED');
+    expect(e.message.length).toBeGreaterThan(0);
+    expect(e).toBeInstanceOf(Error);
+    expect(e).not.toBeInstanceOf(BudgetError);
   });
 });

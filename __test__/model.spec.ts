@@ -6,6 +6,9 @@
 // On failure fast-check prints the seed, the replay path and the shrunk
 // command list (each command prints the arguments it actually used).
 import fc from 'fast-check';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Budget, BudgetBuilder, type Amount } from '../index.js';
 import {
@@ -21,6 +24,11 @@ import {
 import { capture, expectSameOutcome, remainingAll, show, spentAll, verdictData, verdictOf, type Got } from './helpers.js';
 
 const NUM_RUNS = Number(process.env.BK_MODEL_RUNS ?? 500);
+
+// The raw binding behind the index.js under test (the same module instance,
+// so the same table): its liveBudgets() counts this thread's occupied slots.
+const ADDON_DIR = process.env.BUDGETKERNEL_ADDON_DIR ?? fileURLToPath(new URL('..', import.meta.url));
+const { liveBudgets } = createRequire(import.meta.url)(path.join(path.resolve(ADDON_DIR), 'binding.js')) as { liveBudgets: () => number };
 const MAX_BUDGETS = 4;
 
 interface Model {
@@ -69,6 +77,16 @@ function checkState(m: Model, r: Real, label: string): void {
   expect(r.budgets.length).toBe(m.budgets.length);
   m.budgets.forEach((mb, i) => {
     const rb = r.budgets[i] as Budget;
+    expect(rb.released, `${label}: released flag of budget #${i}`).toBe(mb.released);
+    if (mb.released) {
+      // Every query of a released budget fails the same way (the commands
+      // compare each method's outcome with the model in detail).
+      for (const d of DIM_NAMES) {
+        expect(capture(() => rb.spent(d)), `${label}: spent(${d}) of released #${i}`).toEqual({ ok: false, error: { cls: 'ReleasedError', code: 'BUDGET_RELEASED' } });
+        expect(capture(() => rb.remaining(d)), `${label}: remaining(${d}) of released #${i}`).toEqual({ ok: false, error: { cls: 'ReleasedError', code: 'BUDGET_RELEASED' } });
+      }
+      return;
+    }
     expect(spentAll(rb), `${label}: spent of budget #${i}`).toEqual(DIM_NAMES.map((d) => mb.spent(d)));
     expect(remainingAll(rb), `${label}: remaining of budget #${i}`).toEqual(DIM_NAMES.map((d) => mb.remaining(d)));
   });
@@ -420,6 +438,31 @@ class CloneCmd extends Cmd {
   }
 }
 
+class ReleaseCmd extends Cmd {
+  constructor(which: number, readonly how: 'release' | 'dispose') {
+    super(which);
+  }
+  describe(): string {
+    return `${this.how}(#${this.which})`;
+  }
+  run(m: Model, r: Real): void {
+    const i = this.index(m);
+    const mb = m.budgets[i] as ModelBudget;
+    const rb = r.budgets[i] as Budget;
+    this.shown = this.how === 'release' ? `#${i}.release()` : `#${i}[Symbol.dispose]()`;
+    // No finalizer can run inside this synchronous run, so the live count
+    // moves only by what this call frees: one slot, or none if already released.
+    const before = liveBudgets();
+    const freed = mb.released ? 0 : 1;
+    const got = capture(() => (this.how === 'release' ? rb.release() : rb[Symbol.dispose]()));
+    const want = run(() => mb.release());
+    count(this.how, want);
+    expectSameOutcome(got, want, (v) => v, this.shown);
+    expect(liveBudgets(), `${this.shown}: live slots`).toBe(before - freed);
+    checkState(m, r, this.shown);
+  }
+}
+
 class BuildCmd extends Cmd {
   constructor(readonly decls: Decl[]) {
     super(0);
@@ -485,6 +528,7 @@ const commandArbs = [
   fc.tuple(whichArb, fc.constantFrom<'spent' | 'remaining'>('spent', 'remaining'), dimRefArb).map(([w, q, d]) => new QueryCmd(w, q, d)),
   whichArb.map((w) => new ResetCmd(w)),
   whichArb.map((w) => new CloneCmd(w)),
+  fc.tuple(whichArb, fc.constantFrom<'release' | 'dispose'>('release', 'dispose')).map(([w, h]) => new ReleaseCmd(w, h)),
   declsArb.map((d) => new BuildCmd(d)),
 ];
 

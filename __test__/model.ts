@@ -30,15 +30,16 @@ export type MVerdict =
   | { kind: 'warn'; dim: MDim }
   | { kind: 'exhausted'; dim: MDim };
 
-export type ErrClass = 'TypeError' | 'RangeError' | 'BuilderError' | 'ChargeError';
+export type ErrClass = 'TypeError' | 'RangeError' | 'BuilderError' | 'ChargeError' | 'ReleasedError';
 export type ErrCode =
   | 'DUPLICATE_DIMENSION'
   | 'WARN_NOT_BELOW_LIMIT'
   | 'ZERO_LIMIT'
   | 'NO_DIMENSIONS'
-  | 'UNKNOWN_DIMENSION';
+  | 'UNKNOWN_DIMENSION'
+  | 'BUDGET_RELEASED';
 
-/** A failure as data. `code`/`dim` only for BuilderError and ChargeError. */
+/** A failure as data. `code` only for BuilderError, ChargeError and ReleasedError; `dim` only for the first two. */
 export interface MError {
   cls: ErrClass;
   code?: ErrCode;
@@ -230,6 +231,17 @@ export class ModelBudget {
   readonly limits = new Map<MDim, bigint>();
   readonly warns = new Map<MDim, bigint>();
   readonly spentBy = new Map<MDim, bigint>();
+  /** Set by `release()`: from then on every other method fails, before looking at its arguments. */
+  released = false;
+
+  private live(): void {
+    if (this.released) fail('ReleasedError', 'BUDGET_RELEASED');
+  }
+
+  /** Idempotent; never fails. */
+  release(): void {
+    this.released = true;
+  }
 
   /** Apply one checked charge to a declared dimension. */
   private apply(dim: MDim, amount: bigint): MVerdict {
@@ -253,24 +265,29 @@ export class ModelBudget {
   }
 
   charge(dim: unknown, amount: unknown): MVerdict {
+    this.live();
     const d = parseDim(dim);
     const a = parseAmount(amount);
     return this.applyAll([[d, a]]);
   }
 
   chargeMany(charges: unknown): MVerdict {
+    this.live();
     return this.applyAll(parseCharges(charges));
   }
 
   chargeBatch(dims: unknown, amounts: unknown): MVerdict {
+    this.live();
     return this.applyAll(parseBatch(dims, amounts));
   }
 
   spent(dim: unknown): bigint | undefined {
+    this.live();
     return this.spentBy.get(parseDim(dim));
   }
 
   remaining(dim: unknown): bigint | undefined {
+    this.live();
     const d = parseDim(dim);
     const limit = this.limits.get(d);
     if (limit === undefined) return undefined;
@@ -279,10 +296,12 @@ export class ModelBudget {
   }
 
   reset(): void {
+    this.live();
     for (const dim of this.spentBy.keys()) this.spentBy.set(dim, 0n);
   }
 
   clone(): ModelBudget {
+    this.live();
     const copy = new ModelBudget();
     for (const [k, v] of this.limits) copy.limits.set(k, v);
     for (const [k, v] of this.warns) copy.warns.set(k, v);

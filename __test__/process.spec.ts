@@ -3,14 +3,21 @@
 //   (a) worker_threads load the addon at once and charge concurrently, and a
 //       worker terminated mid-loop leaves the addon loadable;
 //   (b) a million budgets created and dropped leave RSS and heap bounded;
-//   (c) a million charge() calls with number amounts cause no minor GC.
+//   (c) a million charge() calls with number amounts cause no minor GC;
+//   (d) deterministic release keeps memory bounded where the garbage
+//       collector alone does not: a synchronous loop of `using` clones, a
+//       burst of never-released clones, and the replay CLI on a trace of
+//       builds.
 // The child scripts live in ./fixtures/process.
 
 import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import ts from 'typescript'
+import { afterAll, describe, expect, it } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const ADDON = path.join(ROOT, 'index.js')
@@ -24,9 +31,9 @@ interface Child {
   stderr: string
 }
 
-function node(args: readonly string[], timeoutMs: number): Promise<Child> {
+function node(args: readonly string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env, maxBuffer = 16 * 1024 * 1024): Promise<Child> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd: ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd: ROOT, env, timeout: timeoutMs, maxBuffer }, (err, stdout, stderr) => {
       const e = err as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null
       resolve({
         status: e === null ? 0 : typeof e.code === 'number' ? e.code : null,
@@ -248,4 +255,100 @@ describe('charge() allocates nothing on the JS heap', () => {
     expect(r.baseline2.minor, JSON.stringify(r)).toBe(0)
     expect(r.charge.minor, `minor GCs during the charge loop: ${JSON.stringify(r)}`).toBe(0)
   }, 150_000)
+})
+
+// ---------------------------------------------------------------------------
+// (d) deterministic release
+
+const MiB = 1024 * 1024
+const scratch = mkdtempSync(path.join(tmpdir(), 'bk-release-'))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+describe('deterministic release bounds memory', () => {
+  it('3M clones in `using` blocks (TypeScript-compiled, Node 20), each charged, in one synchronous loop: RSS grows ≤ 32 MiB, no slot is left', async () => {
+    // The fixture is TypeScript: transpiled here the way a TS >= 5.2 user
+    // targeting ES2022 compiles `using` for Node 20 (into TypeScript's
+    // dispose helpers, which call [Symbol.dispose]()).
+    const source = readFileSync(path.join(SCRIPTS, 'using-loop.ts'), 'utf8')
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS },
+    })
+    expect(outputText, 'the `using` block is lowered, not left to an engine that lacks it').toContain('__addDisposableResource')
+    const script = path.join(scratch, 'using-loop.js')
+    writeFileSync(script, outputText)
+    const count = 3_000_000
+    const child = await node(['--expose-gc', script, ADDON, String(count), 'using'], 240_000)
+    expect(child.status, child.stderr).toBe(0)
+    const r = lastJsonLine<{ exhausted: number; before: number; peak: number; liveBefore: number; liveAfter: number; liveEnd: number; capacity: number }>(child)
+    // Every clone was really charged (11 calls against a limit of 10).
+    expect(r.exhausted).toBe(count)
+    // Measured on the 2-core dev machine (Node 20): the peak is 10-13 MiB
+    // above the warmed-up baseline (the young generation at work). Left to
+    // the garbage collector (no `using`) the same loop grows by ~1 GiB, and
+    // with the registry holding heap-number handles by ~41 MiB.
+    const growth = (r.peak - r.before) / MiB
+    expect(growth, `peak RSS growth ${growth.toFixed(1)} MiB: ${JSON.stringify(r)}`).toBeLessThanOrEqual(32)
+    // Only the template is live after the loop, and nothing once it is released.
+    expect(r.liveBefore).toBe(1)
+    expect(r.liveAfter).toBe(1)
+    expect(r.liveEnd).toBe(0)
+    // The native table never grew past its minimum (one clone at a time).
+    expect(r.capacity).toBeLessThanOrEqual(64)
+  }, 300_000)
+
+  it('a burst of 1M clones never released, then collection and event-loop turns: the table shrinks back and RSS returns within 48 MiB of the baseline', async () => {
+    const count = 1_000_000
+    const child = await node(['--expose-gc', path.join(SCRIPTS, 'burst.cjs'), ADDON, String(count), '4'], 240_000)
+    expect(child.status, child.stderr).toBe(0)
+    type Mem = { rss: number; heapUsed: number; live: number; capacity: number }
+    const r = lastJsonLine<{ before: Mem; peak: Mem & { kept: number }; after: Mem }>(child)
+    // The burst was real: a million budgets live at once, the table grown for them.
+    expect(r.peak.kept).toBe(count)
+    expect(r.peak.live).toBe(count + 1)
+    expect(r.peak.capacity).toBeGreaterThanOrEqual(count)
+    // Measured (baseline after a warm-up burst of 500k): the peak is ~400 MiB
+    // above the baseline; afterwards RSS is 34-39 MiB above it, nearly all of
+    // it V8's (heapTotal 52 -> 68 MiB: its FinalizationRegistry token table
+    // keeps its peak size, and heap pages it has not given back yet). After
+    // a 100k warm-up instead it is 49-65 MiB, the same V8 growth counted
+    // twice. Without the table's shrinking the ~112 MiB of native slots the
+    // larger burst added stay: ~140 MiB above. The issue's bound is 64 MiB;
+    // 48 keeps a margin over the measured range and still fails on a table
+    // that keeps even half of that growth.
+    const back = (r.after.rss - r.before.rss) / MiB
+    expect(back, `RSS after the burst ${back.toFixed(1)} MiB above the baseline: ${JSON.stringify(r)}`).toBeLessThanOrEqual(48)
+    // The native side directly: only the template is live, and the table is
+    // back at its minimum capacity.
+    expect(r.after.live).toBe(1)
+    expect(r.after.capacity).toBeLessThanOrEqual(64)
+  }, 300_000)
+
+  it('`budgetkernel replay` of 1M builds peaks within 1.25x of a same-length trace without builds', async () => {
+    const lines = 1_000_000
+    const build = '{"op":"build","limits":[{"dim":"tokens","limit":1000,"warn":800},{"dim":"calls","limit":10}]}\n'
+    const charge = '{"op":"charge","dim":"calls","amount":1}\n'
+    const builds = path.join(scratch, 'builds.jsonl')
+    const charges = path.join(scratch, 'charges.jsonl')
+    writeFileSync(builds, build.repeat(lines))
+    writeFileSync(charges, build + charge.repeat(lines - 1))
+    const peakOf = async (trace: string): Promise<number> => {
+      const file = `${trace}.rss`
+      const child = await node(
+        ['-r', path.join(SCRIPTS, 'peak-rss.cjs'), path.join(ROOT, 'cli', 'budgetkernel.js'), 'replay', trace],
+        240_000,
+        { ...process.env, BK_PEAK_RSS_FILE: file },
+        64 * 1024 * 1024,
+      )
+      expect(child.status, child.stderr).toBe(0)
+      // The replay really ran every line: one JSON output line each.
+      expect(child.stdout.split('\n').length - 1).toBe(lines)
+      return Number(readFileSync(file, 'utf8'))
+    }
+    const withBuilds = await peakOf(builds)
+    const without = await peakOf(charges)
+    // Measured: 114 MiB against 104 MiB (1.10x). Without the release of the
+    // replaced budget: 309 MiB (2.97x).
+    const ratio = withBuilds / without
+    expect(ratio, `peak RSS ${(withBuilds / MiB).toFixed(0)} MiB with builds, ${(without / MiB).toFixed(0)} MiB without`).toBeLessThanOrEqual(1.25)
+  }, 300_000)
 })

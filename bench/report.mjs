@@ -113,6 +113,7 @@ const glue = (c) => {
  * @type {Record<string, (c: GapContext) => string>}
  */
 export const CLOSE_THE_GAP = {
+  lifecycle: (c) => `clone() + 3 charges + release() costs ${n(c.ns('request.lifecycle'))} per request, the builder path with the same charges ${n(c.ns('request.lifecycle.builder'))}. Both pay the three charges (about ${n((c.ns('charge.continue.number') ?? 0) * 3)} together); the clone path adds one native clone, a \`Budget\` object, a \`FinalizationRegistry\` register and unregister and one native release. What would close it: fewer crossings per request (a native clone-and-charge), or reusing released \`Budget\` objects so that no object or registration is made per request.`,
   'charge-vs-floor': (c) => glue(c),
   'vs-rlf': (c) => {
     const rlf = c.ns('rlf.consume');
@@ -239,6 +240,8 @@ export function evaluateTargets(results, gc, pairs, rust) {
   ratio('vs-rlf', 'awaited RateLimiterMemory.consume() vs charge() (number, continue): how many times faster charge() is',
     ok(results, 'rlf.consume'), charge, '>=', 4.0);
   ratio('clone', 'template.clone() vs Budget.builder()…build()', ok(results, 'request.clone'), ok(results, 'request.builder'), '<=', 0.5);
+  ratio('lifecycle', 'one request, clone() + 3 charges + release() vs the builder path (builder()…build() + 3 charges, collected)',
+    ok(results, 'request.lifecycle'), ok(results, 'request.lifecycle.builder'), '<=', 0.5);
 
   // Every ours/upstream pair of crosscheck/versus_upstream times charge()
   // (continuing, warning, exhausted, three sequential): each is held to the target.
@@ -498,7 +501,7 @@ const ORDER = [
   'charge.continue.number', 'charge.warn.number', 'charge.exhausted.number',
   'charge.continue.bigint', 'charge.warn.bigint', 'charge.exhausted.bigint',
   'checkpoint.three', 'checkpoint.many.array', 'checkpoint.many.object',
-  'batch.f64', 'batch.u64', 'request.builder', 'request.clone',
+  'batch.f64', 'batch.u64', 'request.builder', 'request.clone', 'request.lifecycle', 'request.lifecycle.builder',
   'js.number.continue', 'js.number.warn', 'js.number.exhausted', 'js.number.loop',
   'js.bigint.continue', 'js.bigint.warn', 'js.bigint.exhausted', 'js.bigint.loop',
   'rlf.consume',

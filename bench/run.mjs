@@ -318,6 +318,37 @@ if (api !== undefined && addonError === undefined) {
       fn() { for (let i = 0; i < REQUESTS_PER_SAMPLE; i++) last = template.clone(); },
       check() { if (!(last instanceof Budget)) throw new Error('clone did not return a Budget'); },
     },
+    // One request's whole lifecycle: its budget, the usual three charges,
+    // and its end. The clone path releases at once (what `using` does); the
+    // builder path builds and leaves the budget to the garbage collector,
+    // as code written before release() existed does.
+    {
+      id: 'request.lifecycle', label: 'per request: clone() + 3 charges + release()', kind: 'addon',
+      opsPerSample: REQUESTS_PER_SAMPLE, chargesPerOp: null,
+      fn() {
+        for (let i = 0; i < REQUESTS_PER_SAMPLE; i++) {
+          const b = template.clone();
+          b.charge('tokens', 100);
+          b.charge('millis', 20);
+          last = b.charge('calls', 1);
+          b.release();
+        }
+      },
+      check: expectKind('continue'),
+    },
+    {
+      id: 'request.lifecycle.builder', label: 'per request: builder()…build() + 3 charges', kind: 'addon',
+      opsPerSample: REQUESTS_PER_SAMPLE, chargesPerOp: null,
+      fn() {
+        for (let i = 0; i < REQUESTS_PER_SAMPLE; i++) {
+          const b = Budget.builder().limit('tokens', 4096).limitWithWarn('millis', 30000, 25000).limit('calls', 16).build();
+          b.charge('tokens', 100);
+          b.charge('millis', 20);
+          last = b.charge('calls', 1);
+        }
+      },
+      check: expectKind('continue'),
+    },
   );
 
   // BigInt amounts last (see above).
@@ -351,7 +382,7 @@ if (api !== undefined && addonError === undefined) {
 } else {
   for (const id of ['charge.continue.number', 'charge.warn.number', 'charge.exhausted.number',
     'checkpoint.three', 'checkpoint.many.array', 'checkpoint.many.object', 'batch.f64',
-    'request.builder', 'request.clone', 'charge.continue.bigint', 'charge.warn.bigint',
+    'request.builder', 'request.clone', 'request.lifecycle', 'request.lifecycle.builder', 'charge.continue.bigint', 'charge.warn.bigint',
     'charge.exhausted.bigint', 'batch.u64']) {
     skipped.set(id, addonError ?? 'addon unavailable');
   }

@@ -430,7 +430,11 @@ class Replayer {
         builder =
           warn === undefined ? builder.limit(dim, limit) : builder.limitWithWarn(dim, limit, warn);
       }
-      this.budget = builder.build();
+      const built = builder.build();
+      // Free the budget this build replaces now: a long trace of builds
+      // would otherwise keep every one alive until the event loop turns.
+      this.budget?.release();
+      this.budget = built;
       this.limits = op.limits;
       return { kind: 'ok', line, op };
     } catch (err) {

@@ -7,6 +7,11 @@ import { type Verdict } from './verdicts';
  * `amounts`/`dims` let a range error quote the offending value.
  */
 export declare function failure(amountName?: (at: number) => string, amounts?: ArrayLike<unknown>, dims?: ArrayLike<unknown>): Error;
+declare global {
+    interface SymbolConstructor {
+        readonly dispose: unique symbol;
+    }
+}
 export declare function entryDim(name: unknown, entry: number | string): number;
 export declare function pairOf(charges: readonly unknown[], i: number): readonly unknown[];
 /**
@@ -15,8 +20,13 @@ export declare function pairOf(charges: readonly unknown[], i: number): readonly
  *
  * Create one with {@link Budget.builder}; for one budget per request, build a
  * template once and {@link Budget.clone} it per request (about twice as
- * fast). Budgets belong to the thread (main or worker) that made them and are
- * freed by the garbage collector.
+ * fast). Budgets belong to the thread (main or worker) that made them.
+ *
+ * A budget's native memory is freed by {@link Budget.release}, or by
+ * `using` (it implements `Symbol.dispose`), or else by the garbage collector
+ * some time after the object becomes unreachable, which needs the event loop
+ * to turn. Release budgets made in a synchronous loop; after release every
+ * method throws a {@link ReleasedError}.
  *
  * @example
  * ```ts
@@ -50,6 +60,7 @@ export declare class Budget {
      *   `Number.MAX_SAFE_INTEGER` as a number, or above `2n ** 64n - 1n`.
      * @throws {ChargeError} `UNKNOWN_DIMENSION`: the budget does not declare `dim`.
      *   Nothing is charged when anything is thrown.
+     * @throws {ReleasedError} the budget was released (whatever the arguments).
      */
     charge(dim: Dim, amount: Amount): Verdict;
     /**
@@ -68,6 +79,7 @@ export declare class Budget {
      * @throws {TypeError} an entry is not a `[dim, amount]` pair, names no dimension, or has a non-numeric amount.
      * @throws {RangeError} an amount is out of range (see {@link Amount}).
      * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
+     * @throws {ReleasedError} the budget was released (checked first: no entry is read).
      */
     chargeMany(charges: ReadonlyArray<readonly [Dim, Amount]> | Readonly<Partial<Record<Dim, Amount>>>): Verdict;
     /**
@@ -82,6 +94,7 @@ export declare class Budget {
      *   `BigUint64Array`, or either is backed by a `SharedArrayBuffer` (another thread could change it mid-call).
      * @throws {RangeError} the lengths differ, an index is 8 or more, or a number amount is not a safe non-negative integer.
      * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
+     * @throws {ReleasedError} the budget was released (checked first).
      */
     chargeBatch(dims: Uint8Array, amounts: Float64Array | BigUint64Array): Verdict;
     /**
@@ -89,6 +102,7 @@ export declare class Budget {
      * `undefined` if `dim` is not declared.
      *
      * @throws {TypeError} `dim` is not a dimension name.
+     * @throws {ReleasedError} the budget was released (checked first).
      */
     spent(dim: Dim): bigint | undefined;
     /**
@@ -96,15 +110,34 @@ export declare class Budget {
      * `undefined` if `dim` is not declared.
      *
      * @throws {TypeError} `dim` is not a dimension name.
+     * @throws {ReleasedError} the budget was released (checked first).
      */
     remaining(dim: Dim): bigint | undefined;
-    /** Zeroes every spent counter; limits and warn thresholds stay. */
+    /**
+     * Zeroes every spent counter; limits and warn thresholds stay.
+     *
+     * @throws {ReleasedError} the budget was released.
+     */
     reset(): void;
     /**
      * An independent copy: same limits, warn thresholds and spent counters.
-     * Charging one never affects the other.
+     * Charging one never affects the other. The copy has its own lifetime:
+     * releasing either leaves the other usable.
+     *
+     * @throws {ReleasedError} the budget was released.
      */
     clone(): Budget;
+    /**
+     * Frees the budget's native memory now, instead of when the garbage
+     * collector gets to it. Idempotent: a second call does nothing. Afterwards
+     * every other method throws a {@link ReleasedError} and changes nothing.
+     * `using budget = template.clone()` calls this at the end of the block.
+     */
+    release(): void;
+    /** {@link Budget.release}: what `using` calls when its block ends. */
+    [Symbol.dispose](): void;
+    /** Whether {@link Budget.release} (or `using`) has released this budget. */
+    get released(): boolean;
 }
 /** An object literal or a null-prototype object: no Map, Set, class instance or inherited keys. */
 export declare function isPlainObject(value: unknown): boolean;

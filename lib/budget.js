@@ -42,6 +42,10 @@ function failure(amountName = () => 'amount', amounts, dims) {
             return new RangeError(`dims[${at}] must be an index into DIMS (0 to ${dims_1.DIMS.length - 1}), got ${(0, values_1.describe)(dims?.[at])}`);
         case 'LENGTH_MISMATCH':
             return new RangeError('dims and amounts must have the same length');
+        case 'INVALID_HANDLE':
+            // The facade passes only its budgets' own handles, and a released
+            // budget's handle is RELEASED, which no slot matches.
+            return new errors_1.ReleasedError();
         default:
             return new Error(`budgetkernel: internal error in the native binding (${failure.code})`);
     }
@@ -49,10 +53,45 @@ function failure(amountName = () => 'amount', amounts, dims) {
 // ---------------------------------------------------------------------------
 // Budgets
 // ---------------------------------------------------------------------------
-/** Frees a budget's native state once its `Budget` object is collected. */
-const released = new FinalizationRegistry((handle) => {
-    native_1.native.release(handle);
+/**
+ * Frees a budget's native state once its `Budget` object is collected,
+ * unless `release()` did it first (which unregisters the object; the object
+ * is its own unregister token).
+ */
+const finalizers = new FinalizationRegistry((held) => {
+    native_1.native.release(unpack(held));
 });
+// What the registry holds for each budget: its handle, packed into a small
+// integer when it fits. V8 keeps a registration's held value reachable from
+// the old generation even after `unregister`, until the next full
+// collection, so a handle that is a heap number (any handle past the first
+// generation of its slot) survived every minor GC: 3M released clones grew
+// RSS by ~41 MiB that way (10-18 MiB with small integers). A small integer is no object and keeps nothing
+// alive. Packed: -1 - (generation * 2^9 + index) for slot indexes below 2^9
+// (handles are generation * 2^32 + index, generation below 2^21, see
+// crates/budgetkernel-node/src/table.rs), which stays above -2^30: a small
+// integer even where V8 compresses pointers. Other handles are held as they are.
+const SLOT = 2 ** 32;
+const PACKED_SLOTS = 2 ** 9;
+function pack(handle) {
+    const index = handle % SLOT;
+    return index < PACKED_SLOTS ? -1 - (((handle - index) / SLOT) * PACKED_SLOTS + index) : handle;
+}
+function unpack(held) {
+    if (held >= 0)
+        return held;
+    const packed = -1 - held;
+    const index = packed % PACKED_SLOTS;
+    return ((packed - index) / PACKED_SLOTS) * SLOT + index;
+}
+/**
+ * The handle of a released budget: no slot matches it (handles are
+ * non-negative), so every native call on it fails its handle check and
+ * reports INVALID_HANDLE, which `failure` turns into a ReleasedError. The
+ * released handle itself is never passed again, so it can never name a
+ * later budget that reuses its slot.
+ */
+const RELEASED = -1;
 const ADOPT = Symbol('budgetkernel.adopt');
 let adopt;
 // ---------------------------------------------------------------------------
@@ -261,8 +300,13 @@ function chargeRecord(handle, record) {
  *
  * Create one with {@link Budget.builder}; for one budget per request, build a
  * template once and {@link Budget.clone} it per request (about twice as
- * fast). Budgets belong to the thread (main or worker) that made them and are
- * freed by the garbage collector.
+ * fast). Budgets belong to the thread (main or worker) that made them.
+ *
+ * A budget's native memory is freed by {@link Budget.release}, or by
+ * `using` (it implements `Symbol.dispose`), or else by the garbage collector
+ * some time after the object becomes unreachable, which needs the event loop
+ * to turn. Release budgets made in a synchronous loop; after release every
+ * method throws a {@link ReleasedError}.
  *
  * @example
  * ```ts
@@ -285,7 +329,7 @@ class Budget {
             throw new TypeError('Budget cannot be constructed directly; use Budget.builder()…build() or budget.clone()');
         }
         this.#handle = handle;
-        released.register(this, handle);
+        finalizers.register(this, pack(handle), this);
     }
     static {
         adopt = (handle) => new Budget(handle, ADOPT);
@@ -307,17 +351,23 @@ class Budget {
      *   `Number.MAX_SAFE_INTEGER` as a number, or above `2n ** 64n - 1n`.
      * @throws {ChargeError} `UNKNOWN_DIMENSION`: the budget does not declare `dim`.
      *   Nothing is charged when anything is thrown.
+     * @throws {ReleasedError} the budget was released (whatever the arguments).
      */
     charge(dim, amount) {
+        // No release check here: a released budget's handle fails the native
+        // handle check, and the failure path reports it. Only the argument
+        // errors thrown before the native call look at it.
         const handle = this.#handle;
-        const index = (0, dims_1.dimIndex)(dim, 'dim');
+        const index = (0, dims_1.dimIndexOf)(dim);
+        if (index < 0)
+            throw this.#unlessReleased((0, dims_1.dimTypeError)(dim, 'dim'));
         let code;
         if (typeof amount === 'number')
             code = native_1.native.charge(handle, index, amount);
         else if (typeof amount === 'bigint')
             code = native_1.native.chargeBig(handle, index, amount);
         else
-            throw (0, amounts_1.amountTypeError)(amount, 'amount');
+            throw this.#unlessReleased((0, amounts_1.amountTypeError)(amount, 'amount'));
         if (code >= 0)
             return verdicts_1.VERDICTS[code];
         throw failure(undefined, [amount]);
@@ -338,9 +388,12 @@ class Budget {
      * @throws {TypeError} an entry is not a `[dim, amount]` pair, names no dimension, or has a non-numeric amount.
      * @throws {RangeError} an amount is out of range (see {@link Amount}).
      * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
+     * @throws {ReleasedError} the budget was released (checked first: no entry is read).
      */
     chargeMany(charges) {
         const handle = this.#handle;
+        if (handle === RELEASED)
+            throw new errors_1.ReleasedError();
         let code;
         if (Array.isArray(charges)) {
             code = chargePairs(handle, charges);
@@ -367,9 +420,12 @@ class Budget {
      *   `BigUint64Array`, or either is backed by a `SharedArrayBuffer` (another thread could change it mid-call).
      * @throws {RangeError} the lengths differ, an index is 8 or more, or a number amount is not a safe non-negative integer.
      * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
+     * @throws {ReleasedError} the budget was released (checked first).
      */
     chargeBatch(dims, amounts) {
         const handle = this.#handle;
+        if (handle === RELEASED)
+            throw new errors_1.ReleasedError();
         if (!(0, types_1.isUint8Array)(dims))
             throw new TypeError(`dims must be a Uint8Array of indexes into DIMS, got ${(0, values_1.describe)(dims)}`);
         // Memory another thread can write while native code reads it would break
@@ -400,33 +456,74 @@ class Budget {
      * `undefined` if `dim` is not declared.
      *
      * @throws {TypeError} `dim` is not a dimension name.
+     * @throws {ReleasedError} the budget was released (checked first).
      */
     spent(dim) {
-        return native_1.native.spent(this.#handle, (0, dims_1.dimIndex)(dim, 'dim')) ?? undefined;
+        const handle = this.#handle;
+        if (handle === RELEASED)
+            throw new errors_1.ReleasedError();
+        return native_1.native.spent(handle, (0, dims_1.dimIndex)(dim, 'dim')) ?? undefined;
     }
     /**
      * The headroom left on `dim`, `limit - spent` floored at `0n`;
      * `undefined` if `dim` is not declared.
      *
      * @throws {TypeError} `dim` is not a dimension name.
+     * @throws {ReleasedError} the budget was released (checked first).
      */
     remaining(dim) {
-        return native_1.native.remaining(this.#handle, (0, dims_1.dimIndex)(dim, 'dim')) ?? undefined;
+        const handle = this.#handle;
+        if (handle === RELEASED)
+            throw new errors_1.ReleasedError();
+        return native_1.native.remaining(handle, (0, dims_1.dimIndex)(dim, 'dim')) ?? undefined;
     }
-    /** Zeroes every spent counter; limits and warn thresholds stay. */
+    /**
+     * Zeroes every spent counter; limits and warn thresholds stay.
+     *
+     * @throws {ReleasedError} the budget was released.
+     */
     reset() {
         if (native_1.native.reset(this.#handle) < 0)
             throw failure();
     }
     /**
      * An independent copy: same limits, warn thresholds and spent counters.
-     * Charging one never affects the other.
+     * Charging one never affects the other. The copy has its own lifetime:
+     * releasing either leaves the other usable.
+     *
+     * @throws {ReleasedError} the budget was released.
      */
     clone() {
         const handle = native_1.native.clone(this.#handle);
         if (handle < 0)
             throw failure();
         return adopt(handle);
+    }
+    /**
+     * Frees the budget's native memory now, instead of when the garbage
+     * collector gets to it. Idempotent: a second call does nothing. Afterwards
+     * every other method throws a {@link ReleasedError} and changes nothing.
+     * `using budget = template.clone()` calls this at the end of the block.
+     */
+    release() {
+        const handle = this.#handle;
+        if (handle === RELEASED)
+            return;
+        this.#handle = RELEASED;
+        finalizers.unregister(this);
+        native_1.native.release(handle);
+    }
+    /** {@link Budget.release}: what `using` calls when its block ends. */
+    [Symbol.dispose]() {
+        this.release();
+    }
+    /** Whether {@link Budget.release} (or `using`) has released this budget. */
+    get released() {
+        return this.#handle === RELEASED;
+    }
+    /** A ReleasedError in place of `error` once the budget is released (only on paths that already throw). */
+    #unlessReleased(error) {
+        return this.#handle === RELEASED ? new errors_1.ReleasedError() : error;
     }
 }
 exports.Budget = Budget;

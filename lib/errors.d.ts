@@ -61,3 +61,18 @@ export declare class StoreError extends BudgetError {
     readonly code: StoreErrorCode;
     constructor(code: StoreErrorCode, message: string, cause?: unknown);
 }
+/** The code of a {@link ReleasedError}. */
+export type ReleasedErrorCode = 'BUDGET_RELEASED';
+/**
+ * A method was called on a `Budget` after `release()` (or the end of its
+ * `using` block). Every method of a released budget throws this, whatever
+ * its arguments, and changes nothing; `release()` itself may be called again
+ * and does nothing. Not a {@link BudgetError}: it reports a lifetime mistake
+ * in the calling code, not a rule of the kernel.
+ */
+export declare class ReleasedError extends Error {
+    /** Always `'BUDGET_RELEASED'`. */
+    readonly code: ReleasedErrorCode;
+    /** The addon throws these itself; the constructor is public so that adapters and tests can make the same error. */
+    constructor(message?: string);
+}

@@ -1,7 +1,7 @@
 "use strict";
 // The kernel's refusals as JavaScript errors, with a stable `code`.
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.StoreError = exports.ChargeError = exports.BuilderError = exports.BudgetError = void 0;
+exports.ReleasedError = exports.StoreError = exports.ChargeError = exports.BuilderError = exports.BudgetError = void 0;
 /**
  * A rule of the kernel was refused. Bad values (wrong types, out-of-range
  * amounts) are `TypeError`/`RangeError` instead; a `BudgetError` means the
@@ -68,3 +68,22 @@ class StoreError extends BudgetError {
     }
 }
 exports.StoreError = StoreError;
+/**
+ * A method was called on a `Budget` after `release()` (or the end of its
+ * `using` block). Every method of a released budget throws this, whatever
+ * its arguments, and changes nothing; `release()` itself may be called again
+ * and does nothing. Not a {@link BudgetError}: it reports a lifetime mistake
+ * in the calling code, not a rule of the kernel.
+ */
+class ReleasedError extends Error {
+    /** Always `'BUDGET_RELEASED'`. */
+    code = 'BUDGET_RELEASED';
+    /** The addon throws these itself; the constructor is public so that adapters and tests can make the same error. */
+    constructor(message = 'budgetkernel: this budget was released (release() or the end of its `using` block); it cannot be used any more') {
+        super(message);
+    }
+    static {
+        Object.defineProperty(this.prototype, 'name', { value: 'ReleasedError', writable: true, configurable: true });
+    }
+}
+exports.ReleasedError = ReleasedError;

@@ -31,3 +31,4 @@ export {
   type ChargeErrorCode,
 } from './lib/errors'
 export { Budget, BudgetBuilder } from './lib/budget'
+export { ReleasedError, type ReleasedErrorCode } from './lib/errors'

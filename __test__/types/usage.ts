@@ -10,6 +10,7 @@ import {
   BuilderError,
   ChargeError,
   DIMS,
+  ReleasedError,
   MAX_DIMS,
   isContinuing,
   isExhausted,
@@ -158,6 +159,22 @@ const copy: Budget = budget.clone()
 copy.reset()
 const reset: void = budget.reset()
 
+// --- lifetime: using (TypeScript >= 5.2), release() ------------------------------
+
+function perRequest(template: Budget): Verdict {
+  using request = template.clone()
+  assertType<Equals<typeof request, Budget>>()
+  return request.chargeMany({ tokens: 10, calls: 1 })
+}
+const released: void = copy.release()
+const disposed: void = copy[Symbol.dispose]()
+const isReleased: boolean = copy.released
+const disposable: Disposable = copy
+// @ts-expect-error `released` is read-only
+copy.released = false
+// @ts-expect-error release takes no arguments
+copy.release(true)
+
 // --- DIMS -----------------------------------------------------------------------
 
 const first: Dim | undefined = DIMS[0]
@@ -188,9 +205,16 @@ function handle(err: unknown): string {
     err.code = 'ZERO_LIMIT'
     return isError.name
   }
+  if (err instanceof ReleasedError) {
+    const code: 'BUDGET_RELEASED' = err.code
+    const isError: Error = err
+    // @ts-expect-error a ReleasedError is not a BudgetError
+    const notBudget: BudgetError = err
+    return `${code} ${isError.name} ${String(notBudget)}`
+  }
   return ''
 }
 assertType<Equals<BudgetError['code'], 'DUPLICATE_DIMENSION' | 'WARN_NOT_BELOW_LIMIT' | 'ZERO_LIMIT' | 'NO_DIMENSIONS' | 'UNKNOWN_DIMENSION' | 'NO_BUDGET' | 'STORE_UNAVAILABLE' | 'REQUEST_ID_CONFLICT'>>()
 assertType<Equals<BudgetError['dim'], Dim | undefined>>()
 
-export const used = [c, e, spent, remaining, notNarrowed, reset, first, count, handle, v6]
+export const used = [c, e, spent, remaining, notNarrowed, reset, first, count, handle, v6, perRequest, released, disposed, isReleased, disposable]

@@ -3,7 +3,7 @@
 import { isBigUint64Array, isFloat64Array, isUint8Array } from 'node:util/types'
 import { chargeAmountName, checkedAmount, amountRangeError, amountTypeError, toU64, type Amount } from './amounts'
 import { DIMS, dimIndex, dimIndexOf, dimTypeError, type Dim } from './dims'
-import { BuilderError, ChargeError } from './errors'
+import { BuilderError, ChargeError, ReleasedError } from './errors'
 import { native } from './native'
 import { describe } from './values'
 import { VERDICTS, type Verdict } from './verdicts'
@@ -36,6 +36,10 @@ export function failure(amountName: (at: number) => string = () => 'amount', amo
       return new RangeError(`dims[${at}] must be an index into DIMS (0 to ${DIMS.length - 1}), got ${describe(dims?.[at])}`)
     case 'LENGTH_MISMATCH':
       return new RangeError('dims and amounts must have the same length')
+    case 'INVALID_HANDLE':
+      // The facade passes only its budgets' own handles, and a released
+      // budget's handle is RELEASED, which no slot matches.
+      return new ReleasedError()
     default:
       return new Error(`budgetkernel: internal error in the native binding (${failure.code})`)
   }
@@ -45,10 +49,58 @@ export function failure(amountName: (at: number) => string = () => 'amount', amo
 // Budgets
 // ---------------------------------------------------------------------------
 
-/** Frees a budget's native state once its `Budget` object is collected. */
-const released = new FinalizationRegistry<number>((handle) => {
-  native.release(handle)
+/**
+ * Frees a budget's native state once its `Budget` object is collected,
+ * unless `release()` did it first (which unregisters the object; the object
+ * is its own unregister token).
+ */
+const finalizers = new FinalizationRegistry<number>((held) => {
+  native.release(unpack(held))
 })
+
+// What the registry holds for each budget: its handle, packed into a small
+// integer when it fits. V8 keeps a registration's held value reachable from
+// the old generation even after `unregister`, until the next full
+// collection, so a handle that is a heap number (any handle past the first
+// generation of its slot) survived every minor GC: 3M released clones grew
+// RSS by ~41 MiB that way (10-18 MiB with small integers). A small integer is no object and keeps nothing
+// alive. Packed: -1 - (generation * 2^9 + index) for slot indexes below 2^9
+// (handles are generation * 2^32 + index, generation below 2^21, see
+// crates/budgetkernel-node/src/table.rs), which stays above -2^30: a small
+// integer even where V8 compresses pointers. Other handles are held as they are.
+const SLOT = 2 ** 32
+const PACKED_SLOTS = 2 ** 9
+
+function pack(handle: number): number {
+  const index = handle % SLOT
+  return index < PACKED_SLOTS ? -1 - (((handle - index) / SLOT) * PACKED_SLOTS + index) : handle
+}
+
+function unpack(held: number): number {
+  if (held >= 0) return held
+  const packed = -1 - held
+  const index = packed % PACKED_SLOTS
+  return ((packed - index) / PACKED_SLOTS) * SLOT + index
+}
+
+/**
+ * The handle of a released budget: no slot matches it (handles are
+ * non-negative), so every native call on it fails its handle check and
+ * reports INVALID_HANDLE, which `failure` turns into a ReleasedError. The
+ * released handle itself is never passed again, so it can never name a
+ * later budget that reuses its slot.
+ */
+const RELEASED = -1
+
+// `Symbol.dispose` as TypeScript 5.2's esnext.disposable library and
+// @types/node declare it (the same declaration, so they merge), for
+// projects whose `lib` has neither: `Budget[Symbol.dispose]` must type-check
+// everywhere. (`using` itself needs one of them for its `Disposable` type.)
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol
+  }
+}
 
 const ADOPT: unique symbol = Symbol('budgetkernel.adopt')
 let adopt: (handle: number) => Budget
@@ -253,8 +305,13 @@ function chargeRecord(handle: number, record: Readonly<Record<string, unknown>>)
  *
  * Create one with {@link Budget.builder}; for one budget per request, build a
  * template once and {@link Budget.clone} it per request (about twice as
- * fast). Budgets belong to the thread (main or worker) that made them and are
- * freed by the garbage collector.
+ * fast). Budgets belong to the thread (main or worker) that made them.
+ *
+ * A budget's native memory is freed by {@link Budget.release}, or by
+ * `using` (it implements `Symbol.dispose`), or else by the garbage collector
+ * some time after the object becomes unreachable, which needs the event loop
+ * to turn. Release budgets made in a synchronous loop; after release every
+ * method throws a {@link ReleasedError}.
  *
  * @example
  * ```ts
@@ -267,7 +324,7 @@ function chargeRecord(handle: number, record: Readonly<Record<string, unknown>>)
  * ```
  */
 export class Budget {
-  readonly #handle: number
+  #handle: number
 
   /**
    * Budgets come from {@link Budget.builder} and {@link Budget.clone};
@@ -278,7 +335,7 @@ export class Budget {
       throw new TypeError('Budget cannot be constructed directly; use Budget.builder()…build() or budget.clone()')
     }
     this.#handle = handle
-    released.register(this, handle)
+    finalizers.register(this, pack(handle), this)
   }
 
   static {
@@ -303,14 +360,19 @@ export class Budget {
    *   `Number.MAX_SAFE_INTEGER` as a number, or above `2n ** 64n - 1n`.
    * @throws {ChargeError} `UNKNOWN_DIMENSION`: the budget does not declare `dim`.
    *   Nothing is charged when anything is thrown.
+   * @throws {ReleasedError} the budget was released (whatever the arguments).
    */
   charge(dim: Dim, amount: Amount): Verdict {
+    // No release check here: a released budget's handle fails the native
+    // handle check, and the failure path reports it. Only the argument
+    // errors thrown before the native call look at it.
     const handle = this.#handle
-    const index = dimIndex(dim, 'dim')
+    const index = dimIndexOf(dim)
+    if (index < 0) throw this.#unlessReleased(dimTypeError(dim, 'dim'))
     let code: number
     if (typeof amount === 'number') code = native.charge(handle, index, amount)
     else if (typeof amount === 'bigint') code = native.chargeBig(handle, index, amount)
-    else throw amountTypeError(amount, 'amount')
+    else throw this.#unlessReleased(amountTypeError(amount, 'amount'))
     if (code >= 0) return VERDICTS[code] as Verdict
     throw failure(undefined, [amount])
   }
@@ -331,9 +393,11 @@ export class Budget {
    * @throws {TypeError} an entry is not a `[dim, amount]` pair, names no dimension, or has a non-numeric amount.
    * @throws {RangeError} an amount is out of range (see {@link Amount}).
    * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
+   * @throws {ReleasedError} the budget was released (checked first: no entry is read).
    */
   chargeMany(charges: ReadonlyArray<readonly [Dim, Amount]> | Readonly<Partial<Record<Dim, Amount>>>): Verdict {
     const handle = this.#handle
+    if (handle === RELEASED) throw new ReleasedError()
     let code: number
     if (Array.isArray(charges)) {
       code = chargePairs(handle, charges)
@@ -358,9 +422,11 @@ export class Budget {
    *   `BigUint64Array`, or either is backed by a `SharedArrayBuffer` (another thread could change it mid-call).
    * @throws {RangeError} the lengths differ, an index is 8 or more, or a number amount is not a safe non-negative integer.
    * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
+   * @throws {ReleasedError} the budget was released (checked first).
    */
   chargeBatch(dims: Uint8Array, amounts: Float64Array | BigUint64Array): Verdict {
     const handle = this.#handle
+    if (handle === RELEASED) throw new ReleasedError()
     if (!isUint8Array(dims)) throw new TypeError(`dims must be a Uint8Array of indexes into DIMS, got ${describe(dims)}`)
     // Memory another thread can write while native code reads it would break
     // validate-then-apply (and is a data race); such batches must be copied.
@@ -386,9 +452,12 @@ export class Budget {
    * `undefined` if `dim` is not declared.
    *
    * @throws {TypeError} `dim` is not a dimension name.
+   * @throws {ReleasedError} the budget was released (checked first).
    */
   spent(dim: Dim): bigint | undefined {
-    return native.spent(this.#handle, dimIndex(dim, 'dim')) ?? undefined
+    const handle = this.#handle
+    if (handle === RELEASED) throw new ReleasedError()
+    return native.spent(handle, dimIndex(dim, 'dim')) ?? undefined
   }
 
   /**
@@ -396,24 +465,63 @@ export class Budget {
    * `undefined` if `dim` is not declared.
    *
    * @throws {TypeError} `dim` is not a dimension name.
+   * @throws {ReleasedError} the budget was released (checked first).
    */
   remaining(dim: Dim): bigint | undefined {
-    return native.remaining(this.#handle, dimIndex(dim, 'dim')) ?? undefined
+    const handle = this.#handle
+    if (handle === RELEASED) throw new ReleasedError()
+    return native.remaining(handle, dimIndex(dim, 'dim')) ?? undefined
   }
 
-  /** Zeroes every spent counter; limits and warn thresholds stay. */
+  /**
+   * Zeroes every spent counter; limits and warn thresholds stay.
+   *
+   * @throws {ReleasedError} the budget was released.
+   */
   reset(): void {
     if (native.reset(this.#handle) < 0) throw failure()
   }
 
   /**
    * An independent copy: same limits, warn thresholds and spent counters.
-   * Charging one never affects the other.
+   * Charging one never affects the other. The copy has its own lifetime:
+   * releasing either leaves the other usable.
+   *
+   * @throws {ReleasedError} the budget was released.
    */
   clone(): Budget {
     const handle = native.clone(this.#handle)
     if (handle < 0) throw failure()
     return adopt(handle)
+  }
+
+  /**
+   * Frees the budget's native memory now, instead of when the garbage
+   * collector gets to it. Idempotent: a second call does nothing. Afterwards
+   * every other method throws a {@link ReleasedError} and changes nothing.
+   * `using budget = template.clone()` calls this at the end of the block.
+   */
+  release(): void {
+    const handle = this.#handle
+    if (handle === RELEASED) return
+    this.#handle = RELEASED
+    finalizers.unregister(this)
+    native.release(handle)
+  }
+
+  /** {@link Budget.release}: what `using` calls when its block ends. */
+  [Symbol.dispose](): void {
+    this.release()
+  }
+
+  /** Whether {@link Budget.release} (or `using`) has released this budget. */
+  get released(): boolean {
+    return this.#handle === RELEASED
+  }
+
+  /** A ReleasedError in place of `error` once the budget is released (only on paths that already throw). */
+  #unlessReleased(error: Error): Error {
+    return this.#handle === RELEASED ? new ReleasedError() : error
   }
 }
 

@@ -66,7 +66,6 @@ export class ChargeError extends BudgetError {
   }
 }
 
-
 // ---------------------------------------------------------------------------
 // Shared stores (budgetkernel/redis)
 // ---------------------------------------------------------------------------
@@ -101,5 +100,33 @@ export class StoreError extends BudgetError {
 
   static {
     Object.defineProperty(this.prototype, 'name', { value: 'StoreError', writable: true, configurable: true })
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Use after release
+// ---------------------------------------------------------------------------
+
+/** The code of a {@link ReleasedError}. */
+export type ReleasedErrorCode = 'BUDGET_RELEASED'
+
+/**
+ * A method was called on a `Budget` after `release()` (or the end of its
+ * `using` block). Every method of a released budget throws this, whatever
+ * its arguments, and changes nothing; `release()` itself may be called again
+ * and does nothing. Not a {@link BudgetError}: it reports a lifetime mistake
+ * in the calling code, not a rule of the kernel.
+ */
+export class ReleasedError extends Error {
+  /** Always `'BUDGET_RELEASED'`. */
+  readonly code: ReleasedErrorCode = 'BUDGET_RELEASED'
+
+  /** The addon throws these itself; the constructor is public so that adapters and tests can make the same error. */
+  constructor(message = 'budgetkernel: this budget was released (release() or the end of its `using` block); it cannot be used any more') {
+    super(message)
+  }
+
+  static {
+    Object.defineProperty(this.prototype, 'name', { value: 'ReleasedError', writable: true, configurable: true })
   }
 }

@@ -148,9 +148,12 @@ pub fn clone_budget(handle: f64) -> f64 {
     })
 }
 
-/// Frees a budget. Called by the facade's `FinalizationRegistry` once the
-/// owning `Budget` object has been garbage collected. Returns whether the
-/// handle named a live budget.
+/// Frees a budget at once.
+///
+/// Called by the facade's `Budget.release()` (and `[Symbol.dispose]()`), or
+/// by its `FinalizationRegistry` once an unreleased `Budget` object has been
+/// garbage collected. Returns whether the handle named a live budget; a
+/// stale or forged handle frees nothing.
 #[napi(catch_unwind)]
 pub fn release(handle: f64) -> bool {
     with_table(|table| table.remove(handle)).unwrap_or(false)
@@ -160,6 +163,13 @@ pub fn release(handle: f64) -> bool {
 #[napi(catch_unwind)]
 pub fn live_budgets() -> u32 {
     with_table(|table| u32::try_from(table.live()).unwrap_or(u32::MAX)).unwrap_or(0)
+}
+
+/// Slots the calling thread's table has room for without growing (for leak
+/// tests: it falls back once the live budgets are released).
+#[napi(catch_unwind)]
+pub fn table_capacity() -> u32 {
+    with_table(|table| u32::try_from(table.capacity()).unwrap_or(u32::MAX)).unwrap_or(0)
 }
 
 /// Charges a number amount. Returns a verdict code (0..17) or -1.

@@ -116,6 +116,15 @@
 #![warn(clippy::pedantic, clippy::nursery)]
 
 pub mod budget;
+// Compile-time only: `const` evaluations that drive the fixed map and the
+// charge path under rustc's const evaluator (Miri's engine). Compiled in
+// every test build of the crate (so `cargo test` and `cargo clippy
+// --all-targets` run it), and in any build with
+// `RUSTFLAGS="--cfg budgetkernel_const_check"` (how the verification script
+// and the MSRV job run it without dev-dependencies). Not in normal builds:
+// it costs a few seconds of compile time that dependents should not pay.
+#[cfg(any(test, budgetkernel_const_check))]
+mod const_check;
 pub mod dim;
 pub mod error;
 // The only module allowed to contain `unsafe` (the `MaybeUninit` reads of

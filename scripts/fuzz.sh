@@ -18,9 +18,10 @@
 # (not committed, kept between runs). A crash leaves its input in
 # fuzz/artifacts/TARGET/ and makes the script exit 1.
 #
-# Needs a nightly toolchain (`rustup toolchain install nightly`) and
-# cargo-fuzz 0.13.1 (`cargo install cargo-fuzz --version 0.13.1 --locked`);
-# exits 2 if either is missing. Prints a table: executions, coverage
+# Needs a nightly toolchain (`rustup toolchain install nightly`; another
+# one with BUDGETKERNEL_NIGHTLY=nightly-YYYY-MM-DD) and cargo-fuzz 0.13.1
+# (`cargo install cargo-fuzz --version 0.13.1 --locked`); exits 2 if either
+# is missing. Prints a table: executions, coverage
 # (libFuzzer's `cov` edges and `ft` features), corpus size and crashes.
 set -euo pipefail
 
@@ -49,8 +50,9 @@ for target in "${TARGETS[@]}"; do
   fi
 done
 
-if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-  echo "fuzz: no nightly toolchain (cargo-fuzz needs one)" >&2
+NIGHTLY="${BUDGETKERNEL_NIGHTLY:-nightly}"
+if ! rustup toolchain list 2>/dev/null | grep -q "^$NIGHTLY"; then
+  echo "fuzz: no $NIGHTLY toolchain (cargo-fuzz needs a nightly)" >&2
   exit 2
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -60,7 +62,7 @@ fi
 
 start=$(date +%s)
 # One build for every target (they share the crate).
-if ! cargo +nightly fuzz build >"${TMPDIR:-/tmp}/fuzz-build.$$.log" 2>&1; then
+if ! cargo "+$NIGHTLY" fuzz build >"${TMPDIR:-/tmp}/fuzz-build.$$.log" 2>&1; then
   tail -n 40 "${TMPDIR:-/tmp}/fuzz-build.$$.log" >&2
   rm -f "${TMPDIR:-/tmp}/fuzz-build.$$.log"
   echo "fuzz: build failed" >&2
@@ -81,7 +83,7 @@ for target in "${TARGETS[@]}"; do
   echo "==> fuzz $target for ${SECS}s"
   t0=$(date +%s)
   status=0
-  cargo +nightly fuzz run "$target" "corpus/$target" "${seeds[@]}" -- \
+  cargo "+$NIGHTLY" fuzz run "$target" "corpus/$target" "${seeds[@]}" -- \
     -max_total_time="$SECS" -print_final_stats=1 >"$log" 2>&1 || status=$?
   took=$(($(date +%s) - t0))
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -n 1)

@@ -27,6 +27,8 @@
 #   bash scripts/verify-kernel.sh                # everything
 #   bash scripts/verify-kernel.sh --memory-only  # just the memory checks
 # Environment:
+#   BUDGETKERNEL_NIGHTLY=nightly-YYYY-MM-DD  the nightly toolchain for Miri
+#       and the sanitizers (default: nightly).
 #   BUDGETKERNEL_ALLOW_MISSING_VALGRIND=1  report a missing valgrind as
 #       UNAVAILABLE instead of failing (only when Miri is unavailable too).
 #
@@ -43,7 +45,7 @@ case "${1:-}" in
   "") ;;
   --memory-only) MEMORY_ONLY=1 ;;
   -h | --help)
-    sed -n '2,36p' "$0"
+    sed -n '2,37p' "$0"
     exit 0
     ;;
   *)
@@ -53,6 +55,8 @@ case "${1:-}" in
 esac
 
 PKG=(-p budgetkernel)
+# The nightly for Miri and the sanitizers (CI pins a dated one).
+NIGHTLY="${BUDGETKERNEL_NIGHTLY:-nightly}"
 KERNEL_DIR="crates/budgetkernel"
 LOG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/verify-kernel.XXXXXX")"
 trap 'rm -rf "$LOG_DIR"' EXIT
@@ -183,7 +187,7 @@ msan_tests() (
   export MSAN_OPTIONS="intercept_memcmp=0"
   local skips=()
   for test in "${MSAN_SKIPS[@]}"; do skips+=(--skip "$test"); done
-  cargo +nightly test "${PKG[@]}" --lib --release \
+  cargo "+$NIGHTLY" test "${PKG[@]}" --lib --release \
     --target x86_64-unknown-linux-gnu --target-dir "${CARGO_TARGET_DIR:-target}/msan" \
     -- --test-threads=1 --exact "${skips[@]}"
 )
@@ -197,7 +201,7 @@ const_eval() {
 
 asan_tests() {
   RUSTFLAGS="-Zsanitizer=address" \
-    cargo +nightly test "${PKG[@]}" --lib \
+    cargo "+$NIGHTLY" test "${PKG[@]}" --lib \
     --target x86_64-unknown-linux-gnu --target-dir "${CARGO_TARGET_DIR:-target}/asan"
 }
 
@@ -217,10 +221,10 @@ COVERS["$ASAN"]="out-of-bounds and use-after-free on stack/heap; does not track 
 memory_checks() {
   run "$CONST_DEFAULT" const_eval
   run "$CONST_SAFE" const_eval --features safe-map
-  if cargo +nightly miri --version >/dev/null 2>&1; then
-    run "$MIRI" cargo +nightly miri test "${PKG[@]}" --lib
+  if cargo "+$NIGHTLY" miri --version >/dev/null 2>&1; then
+    run "$MIRI" cargo "+$NIGHTLY" miri test "${PKG[@]}" --lib
   else
-    unavailable "$MIRI" "cargo +nightly miri is not installed"
+    unavailable "$MIRI" "cargo +$NIGHTLY miri is not installed"
     if command -v valgrind >/dev/null 2>&1; then
       run "$VALGRIND" valgrind_release_tests
     elif [[ "${BUDGETKERNEL_ALLOW_MISSING_VALGRIND:-0}" == 1 ]]; then
@@ -235,7 +239,7 @@ memory_checks() {
   if [[ "$(uname -s)-$(uname -m)" != Linux-x86_64 ]]; then
     unavailable "$MSAN" "only wired up for x86_64 Linux"
     unavailable "$ASAN" "only wired up for x86_64 Linux"
-  elif rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  elif rustup toolchain list 2>/dev/null | grep -q "^$NIGHTLY"; then
     run "$MSAN" msan_tests
     run "$ASAN" asan_tests
   else

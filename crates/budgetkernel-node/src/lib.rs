@@ -178,7 +178,11 @@ pub fn charge(handle: f64, dim_index: u32, amount: f64) -> i32 {
     reason = "napi-rs hands arguments over by value; BigInt has no borrowed form"
 )]
 pub fn charge_big(handle: f64, dim_index: u32, amount: BigInt) -> i32 {
-    charge_one(handle, dim_index, amount_from_words(amount.sign_bit, &amount.words))
+    charge_one(
+        handle,
+        dim_index,
+        amount_from_words(amount.sign_bit, &amount.words),
+    )
 }
 
 /// One charge, the amount already converted (`None`: it was out of range).

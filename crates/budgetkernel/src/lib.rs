@@ -83,8 +83,9 @@
 //!
 //! The threat model, the fixed-map invariants, the lint posture and the
 //! verification matrix (four feature builds and test runs, clippy, docs,
-//! and a memory check of the unsafe map with Miri, or valgrind and
-//! the address sanitizer where Miri is unavailable) are described in the
+//! and memory checks of the unsafe map: a compile-time proof run under the
+//! const evaluator, then Miri, or valgrind and the sanitizers where Miri is
+//! unavailable) are described in the
 //! project's `SECURITY.md` and in the documentation of the internal
 //! `fixed_map` module.
 //!

@@ -17,6 +17,9 @@
 //                 (`--features safe-map`, into .tmp/), and the semantic
 //                 suites (example, model-based, property, hostile) run
 //                 against it: both map variants behave identically from JS
+//   8. fuzz       scripts/fuzz.sh: every cargo-fuzz target for a short
+//                 budget (BUDGETKERNEL_FUZZ_SECONDS, default 10 s each);
+//                 SKIP, never ok, where no nightly toolchain exists
 //
 // It ends with one line, `tests: N passed, M failed`, counting the Rust
 // tests of step 3 and the JavaScript tests of steps 6 and 7.
@@ -52,8 +55,10 @@ const steps = []
 async function step(name, fn) {
   const started = Date.now()
   console.log(`\n=== ${name} ===`)
-  const ok = await fn()
-  steps.push({ name, ok, seconds: (Date.now() - started) / 1000 })
+  const result = await fn()
+  // A step returns ok (boolean or 'skip'), or { ok, note } to say more in the summary.
+  const { ok, note } = typeof result === 'object' ? result : { ok: result, note: '' }
+  steps.push({ name, ok, note, seconds: (Date.now() - started) / 1000 })
 }
 
 let passed = 0
@@ -63,7 +68,10 @@ rmSync(tmp, { recursive: true, force: true })
 mkdirSync(tmp, { recursive: true })
 
 await step('kernel verification matrix (scripts/verify-kernel.sh)', async () => {
-  return (await run('bash', ['scripts/verify-kernel.sh'])).code === 0
+  const { code, output } = await run('bash', ['scripts/verify-kernel.sh'], { capture: true })
+  // Name the failed checks (for example the const-eval proof run) in the summary.
+  const failedChecks = [...output.matchAll(/^==> (.+?) +FAIL \(/gm)].map((m) => m[1])
+  return { ok: code === 0, note: failedChecks.length ? `failed: ${failedChecks.join('; ')}` : '' }
 })
 
 await step('cargo clippy --workspace --all-targets --all-features', async () => {
@@ -128,9 +136,21 @@ await step('vitest run, semantic suites against the safe-map addon', async () =>
   return vitest('vitest-safe-map', suites, { BUDGETKERNEL_ADDON_DIR: dir })
 })
 
+// A step may return 'skip' when what it needs is absent here; it is then
+// listed as SKIP (not ok) and does not fail the run.
+await step('fuzz: every target, short budget (scripts/fuzz.sh)', async () => {
+  const nightly = await run('bash', ['-c', "rustup toolchain list 2>/dev/null | grep -q '^nightly'"])
+  if (nightly.code !== 0) {
+    console.log('no nightly toolchain: cargo-fuzz cannot run here (SKIP, not passed)')
+    return 'skip'
+  }
+  const seconds = process.env.BUDGETKERNEL_FUZZ_SECONDS ?? '10'
+  return (await run('bash', ['scripts/fuzz.sh', seconds])).code === 0
+})
+
 console.log('\n=== summary ===')
-for (const { name, ok, seconds } of steps) {
-  console.log(`${ok ? 'ok  ' : 'FAIL'}  ${name} (${seconds.toFixed(0)} s)`)
+for (const { name, ok, note, seconds } of steps) {
+  console.log(`${ok === 'skip' ? 'SKIP' : ok ? 'ok  ' : 'FAIL'}  ${name} (${seconds.toFixed(0)} s)${note ? ` ${note}` : ''}`)
 }
 console.log(`tests: ${passed} passed, ${failed} failed`)
 process.exit(steps.every((s) => s.ok) ? 0 : 1)

@@ -1,12 +1,18 @@
 //! Conversions at the boundary: JavaScript numbers and bigints to `u64`,
-//! dimension indexes to [`Dim`], and [`Verdict`] to its small integer code.
+//! dimension indexes to [`Dim`], [`Verdict`] to its small integer code,
+//! budget handles to and from their (generation, index) parts, and the
+//! packed fields of `charge_few`.
 //!
 //! Values are validated, never coerced: a fractional, negative, NaN,
 //! infinite or unsafe number and a bigint outside `0..=2^64-1` are refused
 //! instead of being truncated or wrapped.
+//!
+//! This module is deliberately free of napi types (it depends on the kernel
+//! only), so that the fuzz target `fuzz/fuzz_targets/conversions.rs`
+//! compiles this very file (`#[path]`) and exercises the functions the addon
+//! calls, not a copy of them. The napi-typed wrappers live in `lib.rs`.
 
 use budgetkernel::{Dim, Verdict, MAX_DIMS};
-use napi::bindgen_prelude::BigInt;
 
 /// `Number.MAX_SAFE_INTEGER`: the largest number amount accepted, so that
 /// every accepted number is exactly the integer the caller meant.
@@ -70,13 +76,78 @@ pub fn amount_from_f64(value: f64) -> Option<u64> {
     }
 }
 
-/// A bigint amount as `u64`, if it is in `0..=2^64-1`.
-pub fn amount_from_bigint(value: &BigInt) -> Option<u64> {
-    let (negative, low_word, lossless) = value.get_u64();
-    if negative || !lossless {
-        None
+/// A bigint amount as `u64`, if it is in `0..=2^64-1`, from the parts
+/// napi-rs's `BigInt` holds: the sign bit and the little-endian 64-bit
+/// words of the magnitude (napi-rs stores `[0]` for `0n`, and V8 never
+/// leaves high zero words). Exactly one word and a clear sign bit is a
+/// `u64`; anything else (negative, wider, or no word at all) is refused.
+#[inline]
+pub fn amount_from_words(negative: bool, words: &[u64]) -> Option<u64> {
+    match words {
+        [word] if !negative => Some(*word),
+        _ => None,
+    }
+}
+
+/// Bits of a handle that hold the slot index.
+const INDEX_BITS: u32 = 32;
+/// Generations wrap below 2^21 so that every handle, `generation << 32 |
+/// index`, stays a safe integer in JavaScript (below 2^53).
+pub const GENERATION_LIMIT: u32 = 1 << 21;
+
+/// A budget handle (see `table.rs`) from its slot's generation, which must
+/// be below [`GENERATION_LIMIT`], and index: `generation << 32 | index`.
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "generation < 2^21 and index < 2^32, so the value is below 2^53 and exact as f64"
+)]
+pub fn encode_handle(generation: u32, index: u32) -> f64 {
+    debug_assert!(generation < GENERATION_LIMIT, "generation out of range");
+    ((u64::from(generation) << INDEX_BITS) | u64::from(index)) as f64
+}
+
+/// Splits a handle back into (generation, index). Anything that is not a
+/// value [`encode_handle`] can produce (negative, fractional, NaN, too
+/// large) is `None`.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "the value is checked to be an integer in 0..2^53 first, so the cast is exact"
+)]
+pub fn decode_handle(handle: f64) -> Option<(u32, u32)> {
+    if !(handle >= 0.0 && handle < f64::from(GENERATION_LIMIT) * 4_294_967_296.0) {
+        return None;
+    }
+    #[allow(
+        clippy::float_cmp,
+        reason = "an exact integrality test, not a tolerance"
+    )]
+    if handle.trunc() != handle {
+        return None;
+    }
+    let bits = handle as u64;
+    let generation = u32::try_from(bits >> INDEX_BITS).ok()?;
+    let index = u32::try_from(bits & u64::from(u32::MAX)).ok()?;
+    Some((generation, index))
+}
+
+/// Most entries `charge_few` takes: the usual checkpoint (tokens, millis,
+/// calls). Each extra number argument costs about 5 ns to cross.
+pub const FEW: usize = 3;
+/// Bits per field of `charge_few`'s `packed` argument.
+const FIELD_BITS: usize = 3;
+
+/// Field `i` of a `charge_few` packed word: field 0 is the entry count,
+/// field `1 + k` entry `k`'s dimension index (`count | d0 << 3 | d1 << 6 |
+/// d2 << 9`). Bits above the fields a call uses are ignored. Every field is
+/// 3 bits, so a dimension field always names one of the 8 dimensions.
+#[inline]
+pub const fn packed_field(packed: u32, i: usize) -> u32 {
+    let shift = FIELD_BITS * i;
+    if shift >= u32::BITS as usize {
+        0
     } else {
-        Some(low_word)
+        (packed >> shift) & 0b111
     }
 }
 
@@ -127,6 +198,27 @@ mod tests {
         ] {
             assert_eq!(amount_from_f64(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn bigint_words_are_validated_not_truncated() {
+        assert_eq!(amount_from_words(false, &[0]), Some(0));
+        assert_eq!(amount_from_words(false, &[u64::MAX]), Some(u64::MAX));
+        assert_eq!(amount_from_words(true, &[1]), None);
+        assert_eq!(amount_from_words(true, &[0]), None);
+        assert_eq!(amount_from_words(false, &[0, 1]), None);
+        assert_eq!(amount_from_words(false, &[]), None);
+    }
+
+    #[test]
+    fn packed_fields_are_three_bits_each() {
+        let packed = 3 | 7 << 3 | 1 << 6 | 5 << 9 | 1 << 31;
+        assert_eq!(packed_field(packed, 0), 3);
+        assert_eq!(packed_field(packed, 1), 7);
+        assert_eq!(packed_field(packed, 2), 1);
+        assert_eq!(packed_field(packed, 3), 5);
+        assert_eq!(packed_field(u32::MAX, 10), 0b11);
+        assert_eq!(packed_field(u32::MAX, 11), 0);
     }
 
     #[test]

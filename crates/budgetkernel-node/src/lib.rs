@@ -46,7 +46,7 @@ use budgetkernel::{Budget, Dim, Verdict, MAX_DIMS};
 use napi::bindgen_prelude::BigInt;
 use napi_derive::napi;
 
-use crate::convert::{amount_from_bigint, amount_from_f64, dim_at, verdict_code};
+use crate::convert::{amount_from_f64, amount_from_words, dim_at, packed_field, verdict_code, FEW};
 use crate::error::{BindingFailure, Code, Failure};
 use crate::table::{with_table, Table};
 
@@ -188,7 +188,11 @@ pub fn charge(handle: f64, dim_index: u32, amount: f64) -> i32 {
     reason = "napi-rs hands arguments over by value; BigInt has no borrowed form"
 )]
 pub fn charge_big(handle: f64, dim_index: u32, amount: BigInt) -> i32 {
-    charge_one(handle, dim_index, amount_from_bigint(&amount))
+    charge_one(
+        handle,
+        dim_index,
+        amount_from_words(amount.sign_bit, &amount.words),
+    )
 }
 
 /// One charge, the amount already converted (`None`: it was out of range).
@@ -214,12 +218,6 @@ pub fn charge_batch(handle: f64, dims: &[u8], amounts: &[f64], len: u32) -> i32 
     })
 }
 
-/// Most entries [`charge_few`] takes: the usual checkpoint (tokens,
-/// millis, calls). Each extra number argument costs about 5 ns to cross.
-const FEW: usize = 3;
-/// Bits per field of [`charge_few`]'s `packed` argument.
-const FIELD_BITS: usize = 3;
-
 /// [`charge_batch`] for a checkpoint of up to three number amounts, with
 /// every value crossing as a plain argument.
 ///
@@ -233,7 +231,7 @@ const FIELD_BITS: usize = 3;
 pub fn charge_few(handle: f64, packed: u32, a0: f64, a1: f64, a2: f64) -> i32 {
     settle(FAILED, |table| {
         let budget = budget_mut(table, handle)?;
-        let field = |i: usize| (packed >> (FIELD_BITS * i)) & 0b111;
+        let field = |i: usize| packed_field(packed, i);
         let count = usize::try_from(field(0)).unwrap_or(usize::MAX);
         let mut entries = [(Dim::Tokens, 0); FEW];
         let staged = entries

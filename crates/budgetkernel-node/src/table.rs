@@ -37,13 +37,10 @@ use std::cell::RefCell;
 
 use budgetkernel::Budget;
 
+// Handle encoding lives with the other napi-free conversions, where the
+// fuzz target can compile it.
+use crate::convert::{decode_handle as decode, encode_handle as encode, GENERATION_LIMIT};
 use crate::error::Failure;
-
-/// Bits of a handle that hold the slot index.
-const INDEX_BITS: u32 = 32;
-/// Generations wrap below 2^21 so that every handle, `generation << 32 |
-/// index`, stays a safe integer in JavaScript (below 2^53).
-const GENERATION_LIMIT: u32 = 1 << 21;
 
 /// A budget's address in its thread's table: `generation << 32 | index`.
 pub type Handle = f64;
@@ -213,39 +210,6 @@ impl Table {
     pub const fn capacity(&self) -> usize {
         self.slots.capacity()
     }
-}
-
-#[allow(
-    clippy::cast_precision_loss,
-    reason = "generation < 2^21 and index < 2^32, so the value is below 2^53 and exact as f64"
-)]
-fn encode(generation: u32, index: u32) -> Handle {
-    ((u64::from(generation) << INDEX_BITS) | u64::from(index)) as f64
-}
-
-/// Splits a handle back into (generation, index). Anything that is not a
-/// value `encode` can produce (negative, fractional, NaN, too large) is
-/// `None`.
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    reason = "the value is checked to be an integer in 0..2^53 first, so the cast is exact"
-)]
-fn decode(handle: Handle) -> Option<(u32, u32)> {
-    if !(handle >= 0.0 && handle < f64::from(GENERATION_LIMIT) * 4_294_967_296.0) {
-        return None;
-    }
-    #[allow(
-        clippy::float_cmp,
-        reason = "an exact integrality test, not a tolerance"
-    )]
-    if handle.trunc() != handle {
-        return None;
-    }
-    let bits = handle as u64;
-    let generation = u32::try_from(bits >> INDEX_BITS).ok()?;
-    let index = u32::try_from(bits & u64::from(u32::MAX)).ok()?;
-    Some((generation, index))
 }
 
 thread_local! {

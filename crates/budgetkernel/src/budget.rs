@@ -81,7 +81,7 @@ impl BudgetBuilder {
     }
 
     /// Records `dim` as declared, remembering the first repeated dimension.
-    fn declare(&mut self, dim: Dim, limit: u64) {
+    const fn declare(&mut self, dim: Dim, limit: u64) {
         if self.duplicate.is_none() && self.limits.contains(dim) {
             self.duplicate = Some(dim);
         }
@@ -109,7 +109,7 @@ impl BudgetBuilder {
     /// # Ok::<(), &str>(())
     /// ```
     #[must_use]
-    pub fn limit(mut self, dim: Dim, limit: u64) -> Self {
+    pub const fn limit(mut self, dim: Dim, limit: u64) -> Self {
         self.declare(dim, limit);
         self
     }
@@ -139,7 +139,7 @@ impl BudgetBuilder {
     /// # Ok::<(), &str>(())
     /// ```
     #[must_use]
-    pub fn limit_with_warn(mut self, dim: Dim, limit: u64, warn: u64) -> Self {
+    pub const fn limit_with_warn(mut self, dim: Dim, limit: u64, warn: u64) -> Self {
         self.declare(dim, limit);
         self.warns.insert(dim, warn);
         self
@@ -171,7 +171,7 @@ impl BudgetBuilder {
     /// assert_eq!(err, Some(BuilderError::WarnNotBelowLimit(Dim::Tokens)));
     /// assert_eq!(Budget::builder().build().err(), Some(BuilderError::NoDimensions));
     /// ```
-    pub fn build(self) -> Result<Budget, BuilderError> {
+    pub const fn build(self) -> Result<Budget, BuilderError> {
         if let Some(dim) = self.duplicate {
             return Err(BuilderError::DuplicateDimension(dim));
         }
@@ -179,7 +179,12 @@ impl BudgetBuilder {
             return Err(BuilderError::NoDimensions);
         }
         let mut spent = FixedMap::new();
-        for dim in Dim::ALL {
+        // A `while let` over the slice, since `for` is not allowed in a
+        // `const fn`.
+        let mut rest: &[Dim] = &Dim::ALL;
+        while let [dim, tail @ ..] = rest {
+            let dim = *dim;
+            rest = tail;
             let Some(limit) = self.limits.get(dim) else {
                 debug_assert!(!self.warns.contains(dim), "warn without a limit");
                 continue;
@@ -220,11 +225,13 @@ impl Budget {
     /// Add `amount` to the total of a dimension known to be declared and
     /// return the verdict; `None` (with nothing changed) if it is not.
     #[inline]
-    fn apply(&mut self, dim: Dim, amount: u64) -> Option<Verdict> {
-        let limit = self.limits.get(dim)?;
-        let spent = self.spent.get_mut(dim)?;
-        let total = spent.saturating_add(amount);
-        *spent = total;
+    const fn apply(&mut self, dim: Dim, amount: u64) -> Option<Verdict> {
+        let Some(limit) = self.limits.get(dim) else {
+            return None;
+        };
+        let Some(total) = self.spent.saturating_add(dim, amount) else {
+            return None;
+        };
         if total > limit {
             return Some(Verdict::Exhausted(dim));
         }
@@ -270,9 +277,11 @@ impl Budget {
     /// # Ok::<(), &str>(())
     /// ```
     #[inline]
-    pub fn charge(&mut self, dim: Dim, amount: u64) -> Result<Verdict, ChargeError> {
-        self.apply(dim, amount)
-            .ok_or(ChargeError::UnknownDimension(dim))
+    pub const fn charge(&mut self, dim: Dim, amount: u64) -> Result<Verdict, ChargeError> {
+        match self.apply(dim, amount) {
+            Some(verdict) => Ok(verdict),
+            None => Err(ChargeError::UnknownDimension(dim)),
+        }
     }
 
     /// Charge several dimensions as one all-or-nothing checkpoint.
@@ -310,17 +319,24 @@ impl Budget {
     /// assert_eq!(budget.spent(Dim::Calls), Some(1));
     /// # Ok::<(), &str>(())
     /// ```
-    pub fn charge_many(&mut self, charges: &[(Dim, u64)]) -> Result<Verdict, ChargeError> {
-        if let Some(&(dim, _)) = charges.iter().find(|(dim, _)| !self.limits.contains(*dim)) {
-            return Err(ChargeError::UnknownDimension(dim));
+    pub const fn charge_many(&mut self, charges: &[(Dim, u64)]) -> Result<Verdict, ChargeError> {
+        // `while let` over the slice: iterators are not usable in a `const fn`.
+        let mut rest = charges;
+        while let [(dim, _), tail @ ..] = rest {
+            if !self.limits.contains(*dim) {
+                return Err(ChargeError::UnknownDimension(*dim));
+            }
+            rest = tail;
         }
         let mut verdict = Verdict::Continue;
-        for &(dim, amount) in charges {
+        let mut rest = charges;
+        while let [(dim, amount), tail @ ..] = rest {
             // Every dimension was validated above and declarations never
             // change after `build`, so `apply` cannot return `None` here.
-            if let Some(step) = self.apply(dim, amount) {
+            if let Some(step) = self.apply(*dim, *amount) {
                 verdict = verdict.worst(step);
             }
+            rest = tail;
         }
         Ok(verdict)
     }
@@ -343,9 +359,11 @@ impl Budget {
     /// ```
     #[inline]
     #[must_use]
-    pub fn remaining(&self, dim: Dim) -> Option<u64> {
-        let limit = self.limits.get(dim)?;
-        Some(limit.saturating_sub(self.spent.get(dim)?))
+    pub const fn remaining(&self, dim: Dim) -> Option<u64> {
+        match (self.limits.get(dim), self.spent.get(dim)) {
+            (Some(limit), Some(spent)) => Some(limit.saturating_sub(spent)),
+            _ => None,
+        }
     }
 
     /// Total charged to `dim` since build or the last [`reset`](Self::reset):
@@ -367,7 +385,7 @@ impl Budget {
     /// ```
     #[inline]
     #[must_use]
-    pub fn spent(&self, dim: Dim) -> Option<u64> {
+    pub const fn spent(&self, dim: Dim) -> Option<u64> {
         self.spent.get(dim)
     }
 
@@ -386,11 +404,13 @@ impl Budget {
     /// assert_eq!(budget.charge(Dim::Calls, 1), Ok(Verdict::Continue));
     /// # Ok::<(), &str>(())
     /// ```
-    pub fn reset(&mut self) {
-        for dim in Dim::ALL {
-            if let Some(spent) = self.spent.get_mut(dim) {
-                *spent = 0;
-            }
+    pub const fn reset(&mut self) {
+        let mut rest: &[Dim] = &Dim::ALL;
+        while let [dim, tail @ ..] = rest {
+            // Only declared dimensions have a spent total; `overwrite`
+            // leaves the others absent.
+            let _ = self.spent.overwrite(*dim, 0);
+            rest = tail;
         }
     }
 }

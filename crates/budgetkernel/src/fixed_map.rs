@@ -16,7 +16,17 @@
 //! Both have the same observable behaviour; the tests at the bottom run
 //! against whichever one is compiled, and the verification script runs
 //! them under both features (and the default one under valgrind and
-//! the address sanitizer, since Miri is not available everywhere).
+//! the memory sanitizer, since Miri is not available everywhere).
+//!
+//! Every operation is a `const fn`, so that `crate::const_check` can drive
+//! the map through every path inside a `const` evaluation, which rustc
+//! performs with Miri's interpreter engine on every build: a read of an
+//! uninitialized slot there (even one whose result is thrown away) is a
+//! hard compile error, `error[E0080]: ... memory is uninitialized`. That
+//! is the one check available everywhere that catches a read placed
+//! *before* the presence check, which valgrind and the sanitizers miss.
+//! On stable Rust `<[T]>::get` is not `const`, hence [`nth`] and
+//! [`nth_mut`].
 //!
 //! # Safety model (default variant)
 //!
@@ -25,21 +35,21 @@
 //! 1. **Initialization discipline.** For every index `i`: if `present[i]` is
 //!    `true`, `slots[i]` holds an initialized `u64`; if it is `false`,
 //!    `slots[i]` is never read. Only `insert` sets a bit, right after it
-//!    writes the slot, and nothing ever clears a bit or de-initializes a
-//!    slot. The only unsafe operations are `assume_init` (a copy out) and
-//!    `assume_init_mut`, each on a slot whose presence bit was read as
-//!    `true` in the same `match` arm pattern.
+//!    writes the slot; `overwrite` writes only slots whose bit is already
+//!    set; nothing ever clears a bit or de-initializes a slot. The only
+//!    unsafe operation is `assume_init` (a copy out) in `get`, on a slot
+//!    whose presence bit was read as `true` in the same `match` arm
+//!    pattern. No reference to a slot ever leaves this module.
 //! 2. **Index bounds.** Every index is `Dim::index()`, which is in
 //!    `0..MAX_DIMS` because `Dim` has exactly `MAX_DIMS` variants with
 //!    discriminants `0..=7`. Both arrays have length `MAX_DIMS`. The map
 //!    never takes a raw `usize` from outside, and access goes through the
-//!    checked `get`/`get_mut` of the arrays anyway (which the optimizer
-//!    folds away), so there is no indexing panic path.
+//!    checked [`nth`]/[`nth_mut`] (which the optimizer folds away), so
+//!    there is no indexing panic path.
 //! 3. **No aliasing.** The map is a plain owned value without interior
-//!    mutability. Reads take `&self`, writes take `&mut self`, and the only
-//!    reference handed out to a slot (`get_mut`) borrows the map mutably for
-//!    its whole lifetime, so the borrow checker rules out a concurrent
-//!    read or write of the same slot.
+//!    mutability. Reads take `&self`, writes take `&mut self`, and no
+//!    reference to a slot is handed out, so the borrow checker rules out a
+//!    concurrent read or write of the same slot.
 //! 4. **No drop hazards.** The value type is `u64`: `Copy`, no destructor.
 //!    Dropping or overwriting a map with uninitialized slots runs no code,
 //!    and copying the map (it is `Copy`) copies slot bytes and presence bits
@@ -60,6 +70,35 @@ use core::fmt;
 use core::mem::MaybeUninit;
 
 use crate::dim::{Dim, MAX_DIMS};
+
+/// The element at `idx`, or `None` past the end: a `const` replacement for
+/// `<[T]>::get`, which cannot be called in a `const fn` on stable Rust.
+///
+/// The indexing is guarded by the comparison right before it, so it cannot
+/// panic (and the optimizer drops the second, redundant bounds check). It
+/// is written this way rather than with `split_at_checked` + `first`
+/// because the const evaluator runs it about twice as fast, which matters
+/// for `crate::const_check`.
+#[inline]
+#[allow(clippy::indexing_slicing)] // guarded: `idx < items.len()`
+const fn nth<T>(items: &[T], idx: usize) -> Option<&T> {
+    if idx < items.len() {
+        Some(&items[idx])
+    } else {
+        None
+    }
+}
+
+/// The mutable twin of [`nth`].
+#[inline]
+#[allow(clippy::indexing_slicing)] // guarded: `idx < items.len()`
+const fn nth_mut<T>(items: &mut [T], idx: usize) -> Option<&mut T> {
+    if idx < items.len() {
+        Some(&mut items[idx])
+    } else {
+        None
+    }
+}
 
 /// Fixed-capacity `Dim -> u64` map, `MaybeUninit` storage (default).
 ///
@@ -87,9 +126,9 @@ impl FixedMap {
 
     /// The value stored for `dim`, if any.
     #[inline]
-    pub(crate) fn get(&self, dim: Dim) -> Option<u64> {
+    pub(crate) const fn get(&self, dim: Dim) -> Option<u64> {
         let idx = dim.index();
-        match (self.present.get(idx), self.slots.get(idx)) {
+        match (nth(&self.present, idx), nth(&self.slots, idx)) {
             // SAFETY: invariant 1: this arm is reached only when
             // `present[idx]` is `true`, so `slots[idx]` was initialized by an
             // earlier `insert` and not de-initialized since. Invariant 2:
@@ -100,31 +139,35 @@ impl FixedMap {
         }
     }
 
-    /// A mutable reference to the value stored for `dim`, if any.
-    #[inline]
-    pub(crate) fn get_mut(&mut self, dim: Dim) -> Option<&mut u64> {
-        let idx = dim.index();
-        match (self.present.get(idx), self.slots.get_mut(idx)) {
-            // SAFETY: invariant 1: reached only when `present[idx]` is
-            // `true`, so the slot is initialized. Invariant 3: the returned
-            // reference borrows `self` mutably, so nothing else can read or
-            // write the slot (or clear its bit) while it lives; writes
-            // through it store a valid `u64`, keeping the slot initialized.
-            (Some(true), Some(slot)) => Some(unsafe { slot.assume_init_mut() }),
-            _ => None,
-        }
-    }
-
     /// Store `value` for `dim`, replacing any previous value.
     ///
     /// Safe code: writing a `MaybeUninit` initializes it whatever its prior
     /// state, and the presence bit is set after the write (invariant 1).
     #[inline]
-    pub(crate) fn insert(&mut self, dim: Dim, value: u64) {
+    pub(crate) const fn insert(&mut self, dim: Dim, value: u64) {
         let idx = dim.index();
-        if let (Some(slot), Some(flag)) = (self.slots.get_mut(idx), self.present.get_mut(idx)) {
+        if let Some(slot) = nth_mut(&mut self.slots, idx) {
             *slot = MaybeUninit::new(value);
-            *flag = true;
+            if let Some(flag) = nth_mut(&mut self.present, idx) {
+                *flag = true;
+            }
+        }
+    }
+
+    /// Replace the value stored for `dim` if there is one, leaving the
+    /// presence bits alone; `false` (and nothing written) if there is none.
+    ///
+    /// Safe code: the slot is only written, never read, and it is written
+    /// only where the presence bit is already set (invariant 1).
+    #[inline]
+    pub(crate) const fn overwrite(&mut self, dim: Dim, value: u64) -> bool {
+        let idx = dim.index();
+        match (nth(&self.present, idx), nth_mut(&mut self.slots, idx)) {
+            (Some(true), Some(slot)) => {
+                *slot = MaybeUninit::new(value);
+                true
+            }
+            _ => false,
         }
     }
 }
@@ -155,48 +198,77 @@ impl FixedMap {
 
     /// The value stored for `dim`, if any.
     #[inline]
-    pub(crate) fn get(&self, dim: Dim) -> Option<u64> {
+    pub(crate) const fn get(&self, dim: Dim) -> Option<u64> {
         let idx = dim.index();
-        match (self.present.get(idx), self.slots.get(idx)) {
+        match (nth(&self.present, idx), nth(&self.slots, idx)) {
             (Some(true), Some(value)) => Some(*value),
-            _ => None,
-        }
-    }
-
-    /// A mutable reference to the value stored for `dim`, if any.
-    #[inline]
-    pub(crate) fn get_mut(&mut self, dim: Dim) -> Option<&mut u64> {
-        let idx = dim.index();
-        match (self.present.get(idx), self.slots.get_mut(idx)) {
-            (Some(true), Some(value)) => Some(value),
             _ => None,
         }
     }
 
     /// Store `value` for `dim`, replacing any previous value.
     #[inline]
-    pub(crate) fn insert(&mut self, dim: Dim, value: u64) {
+    pub(crate) const fn insert(&mut self, dim: Dim, value: u64) {
         let idx = dim.index();
-        if let (Some(slot), Some(flag)) = (self.slots.get_mut(idx), self.present.get_mut(idx)) {
+        if let Some(slot) = nth_mut(&mut self.slots, idx) {
             *slot = value;
-            *flag = true;
+            if let Some(flag) = nth_mut(&mut self.present, idx) {
+                *flag = true;
+            }
+        }
+    }
+
+    /// Replace the value stored for `dim` if there is one, leaving the
+    /// presence bits alone; `false` (and nothing written) if there is none.
+    #[inline]
+    pub(crate) const fn overwrite(&mut self, dim: Dim, value: u64) -> bool {
+        let idx = dim.index();
+        match (nth(&self.present, idx), nth_mut(&mut self.slots, idx)) {
+            (Some(true), Some(slot)) => {
+                *slot = value;
+                true
+            }
+            _ => false,
         }
     }
 }
 
 // Variant-independent parts: they only read presence bits or go through
-// `get`, so they need no `unsafe` of their own.
+// `get` and `overwrite`, so they need no `unsafe` of their own.
 impl FixedMap {
     /// `true` if a value is stored for `dim`.
     #[inline]
-    pub(crate) fn contains(&self, dim: Dim) -> bool {
-        matches!(self.present.get(dim.index()), Some(true))
+    pub(crate) const fn contains(&self, dim: Dim) -> bool {
+        matches!(nth(&self.present, dim.index()), Some(true))
     }
 
     /// `true` if no value is stored at all.
     #[inline]
-    pub(crate) fn is_empty(&self) -> bool {
-        !self.present.contains(&true)
+    pub(crate) const fn is_empty(&self) -> bool {
+        let mut rest: &[bool] = &self.present;
+        while let [flag, tail @ ..] = rest {
+            if *flag {
+                return false;
+            }
+            rest = tail;
+        }
+        true
+    }
+
+    /// Add `amount` to the value stored for `dim`, saturating at
+    /// `u64::MAX`, and return the new value; `None` (and nothing changed)
+    /// if no value is stored.
+    #[inline]
+    pub(crate) const fn saturating_add(&mut self, dim: Dim, amount: u64) -> Option<u64> {
+        let Some(value) = self.get(dim) else {
+            return None;
+        };
+        let total = value.saturating_add(amount);
+        if self.overwrite(dim, total) {
+            Some(total)
+        } else {
+            None
+        }
     }
 }
 
@@ -216,7 +288,7 @@ impl fmt::Debug for FixedMap {
 
 // One test module for whichever variant is compiled; the verification
 // script runs it with and without `safe-map`, and the default variant's
-// run also goes under valgrind and the address sanitizer.
+// run also goes under valgrind, MemorySanitizer and AddressSanitizer.
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -239,7 +311,8 @@ mod tests {
         for dim in Dim::ALL {
             assert!(!map.contains(dim));
             assert_eq!(map.get(dim), None);
-            assert_eq!(map.get_mut(dim), None);
+            assert!(!map.overwrite(dim, 1));
+            assert_eq!(map.saturating_add(dim, 1), None);
         }
         // Looking did not create anything.
         assert!(map.is_empty());
@@ -294,17 +367,20 @@ mod tests {
     }
 
     #[test]
-    fn get_mut_writes_through_only_to_present_slots() {
+    fn overwrite_and_saturating_add_touch_only_present_slots() {
         let mut map = FixedMap::new();
         map.insert(Dim::Bytes, 10);
-        let slot = map.get_mut(Dim::Bytes);
-        assert!(slot.is_some());
-        if let Some(slot) = slot {
-            *slot += 5;
-        }
+        assert_eq!(map.saturating_add(Dim::Bytes, 5), Some(15));
         assert_eq!(map.get(Dim::Bytes), Some(15));
-        assert_eq!(map.get_mut(Dim::Tokens), None);
+        assert_eq!(map.saturating_add(Dim::Bytes, u64::MAX), Some(u64::MAX));
+        assert_eq!(map.saturating_add(Dim::Bytes, 1), Some(u64::MAX));
+        assert!(map.overwrite(Dim::Bytes, 0));
+        assert_eq!(map.get(Dim::Bytes), Some(0));
+        assert_eq!(map.saturating_add(Dim::Tokens, 1), None);
+        assert!(!map.overwrite(Dim::Tokens, 1));
         assert!(!map.contains(Dim::Tokens));
+        let present = Dim::ALL.iter().filter(|&&dim| map.contains(dim)).count();
+        assert_eq!(present, 1);
     }
 
     #[test]

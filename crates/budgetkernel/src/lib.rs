@@ -83,8 +83,9 @@
 //!
 //! The threat model, the fixed-map invariants, the lint posture and the
 //! verification matrix (four feature builds and test runs, clippy, docs,
-//! and a memory check of the unsafe map with Miri, or valgrind and
-//! the address sanitizer where Miri is unavailable) are described in the
+//! and memory checks of the unsafe map: a compile-time proof run under the
+//! const evaluator, then Miri, or valgrind and the sanitizers where Miri is
+//! unavailable) are described in the
 //! project's `SECURITY.md` and in the documentation of the internal
 //! `fixed_map` module.
 //!
@@ -116,6 +117,15 @@
 #![warn(clippy::pedantic, clippy::nursery)]
 
 pub mod budget;
+// Compile-time only: `const` evaluations that drive the fixed map and the
+// charge path under rustc's const evaluator (Miri's engine). Compiled in
+// every test build of the crate (so `cargo test` and `cargo clippy
+// --all-targets` run it), and in any build with
+// `RUSTFLAGS="--cfg budgetkernel_const_check"` (how the verification script
+// and the MSRV job run it without dev-dependencies). Not in normal builds:
+// it costs a few seconds of compile time that dependents should not pay.
+#[cfg(any(test, budgetkernel_const_check))]
+mod const_check;
 pub mod dim;
 pub mod error;
 // The only module allowed to contain `unsafe` (the `MaybeUninit` reads of

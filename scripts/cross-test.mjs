@@ -156,6 +156,63 @@ function stage(triple, host) {
   return dir
 }
 
+/**
+ * npm itself is JavaScript: the host's npm-cli.js / npx-cli.js run on the
+ * emulated Node. Under Wine, `npx` starts the bin through its `.cmd` shim in
+ * Wine's cmd.exe, whose child output never reaches us (exit 0, no bytes), so
+ * there the bin's script is started directly, as that shim would.
+ */
+function installedPackage(emu, host, triple, dir, record) {
+  const platform = platformOf(triple)
+  const work = path.join(dir, '.cross-package')
+  const tarballs = path.join(work, 'tarballs')
+  const project = path.join(work, 'project')
+  mkdirSync(tarballs, { recursive: true })
+  mkdirSync(project, { recursive: true })
+  const pack = (cwd) => {
+    const r = must(spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tarballs], { cwd, encoding: 'utf8' }), `npm pack in ${cwd}`)
+    return path.join(tarballs, JSON.parse(r.stdout)[0].filename)
+  }
+  const platformDir = path.join(work, platform)
+  cpSync(path.join(dir, 'npm', platform), platformDir, { recursive: true })
+  copyFileSync(path.join(dir, `budgetkernel.${platform}.node`), path.join(platformDir, `budgetkernel.${platform}.node`))
+  const balls = [pack(dir), pack(platformDir)]
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'bk-consumer', version: '1.0.0', private: true }))
+  const npmRoot = must(spawnSync('npm', ['root', '-g'], { encoding: 'utf8' }), 'npm root -g').stdout.trim()
+  const npmCli = path.join(npmRoot, 'npm', 'bin', 'npm-cli.js')
+  const npxCli = path.join(npmRoot, 'npm', 'bin', 'npx-cli.js')
+  const rel = (f) => path.relative(project, f).replaceAll('\\', '/')
+  const installed = runNode(emu, [npmCli, 'install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', ...balls.map(rel)], { cwd: project })
+  record(`package: npm install --offline of ${balls.map((b) => path.basename(b)).join(' + ')} on the emulated host`, installed.status === 0, installed.stderr)
+
+  const script = `const bk = require('budgetkernel');
+    const b = bk.Budget.builder().limitWithWarn('tokens', 10, 5).build();
+    console.log(JSON.stringify({ native: Object.keys(require.cache).filter((k) => k.endsWith('.node')).map((k) => k.replaceAll('\\\\', '/')),
+      v: [b.charge('tokens', 5), b.charge('tokens', 1), b.charge('tokens', 5)] }))`
+  const req = runNode(emu, ['-e', script], { cwd: project })
+  let got
+  try {
+    got = JSON.parse(req.stdout.toString('utf8'))
+  } catch {
+    got = { error: req.stdout.toString('utf8') + req.stderr }
+  }
+  const native = `node_modules/budgetkernel-${platform}/budgetkernel.${platform}.node`
+  const reqOk = req.status === 0 && Array.isArray(got.native) && got.native.length === 1 && got.native[0].endsWith(native) &&
+    JSON.stringify(got.v) === JSON.stringify([{ kind: 'continue' }, { kind: 'warn', dim: 'tokens' }, { kind: 'exhausted', dim: 'tokens' }])
+  record(`package: require('budgetkernel') loads ${native} and charges`, reqOk, JSON.stringify(got))
+
+  writeFileSync(path.join(project, 'esm.mjs'), "import { Budget, isExhausted } from 'budgetkernel'\nconsole.log(isExhausted(Budget.builder().limit('calls', 1).build().charge('calls', 2)))\n")
+  const esm = runNode(emu, ['esm.mjs'], { cwd: project })
+  record("package: import { Budget } from 'budgetkernel' (ESM)", esm.status === 0 && esm.stdout.toString('utf8') === 'true\n', esm.stdout.toString('utf8') + esm.stderr)
+
+  const fixtures = path.join(dir, '__test__', 'fixtures', 'traces')
+  copyFileSync(path.join(fixtures, 'basics.jsonl'), path.join(project, 'trace.jsonl'))
+  const bin = host === 'wine' ? ['node_modules/budgetkernel/cli/budgetkernel.js'] : [npxCli, '--offline', '--no', 'budgetkernel']
+  const replay = runNode(emu, [...bin, 'replay', 'trace.jsonl'], { cwd: project })
+  const how = host === 'wine' ? 'the bin script (node_modules/budgetkernel/cli/budgetkernel.js)' : 'npx --offline budgetkernel'
+  record(`package: ${how} replay prints basics.out byte for byte`, replay.status === 0 && replay.stdout.equals(readFileSync(path.join(fixtures, 'basics.out'))), `exit ${replay.status}\n${replay.stdout.toString('utf8')}\n${replay.stderr}`)
+}
+
 async function main(argv) {
   const value = (flag) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined)
   const triple = value('--target')
@@ -205,6 +262,12 @@ async function main(argv) {
       record(`replay ${name} (${how}): stdout byte-identical to ${name}.out, exit ${codes[name]}`, same, `exit ${r.status}, stdout:\n${r.stdout.toString('utf8')}\nstderr:\n${r.stderr}`)
     }
   }
+
+  // The package as a user on that host installs it: the packed root package
+  // and this platform's package, installed offline into a fresh project by
+  // npm running on the emulated Node, then used through require, import and
+  // the CLI's bin.
+  installedPackage(emu, host, triple, dir, record)
 
   // The vitest suites on the emulated Node.
   const plan = SUITES[triple]

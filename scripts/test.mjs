@@ -17,11 +17,20 @@
 //                 (`--features safe-map`, into .tmp/), and the semantic
 //                 suites (example, model-based, property, hostile) run
 //                 against it: both map variants behave identically from JS
+//   8. actionlint over .github/workflows/*.yml
+//   9. cross      every napi target cross-built (scripts/cross.mjs --all),
+//                 their formats and linkage checked and their npm packages
+//                 packed (vitest.cross.config.ts), and the runnable ones run
+//                 under emulation (scripts/cross-test.mjs): linux-arm64-gnu
+//                 under qemu, win32-x64 under Wine, each on the official
+//                 Node 20 of that platform (README "Platforms")
 //
 // It ends with one line, `tests: N passed, M failed`, counting the Rust
 // tests of step 3 and the JavaScript tests of steps 6 and 7.
 import { spawn } from 'node:child_process'
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { homedir } from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -126,6 +135,40 @@ await step('vitest run, semantic suites against the safe-map addon', async () =>
   const suites = ['budget', 'model', 'properties', 'hostile'].map((s) => `__test__/${s}.spec.ts`)
   return vitest('vitest-safe-map', suites, { BUDGETKERNEL_ADDON_DIR: dir })
 })
+
+// --- cross-built targets and the workflows (README "Platforms") -----------
+await step('actionlint .github/workflows/*.yml', async () => {
+  const local = path.join(homedir(), 'go', 'bin', 'actionlint')
+  const actionlint = existsSync(local) ? local : 'actionlint'
+  const workflows = readdirSync(path.join(root, '.github', 'workflows')).filter((f) => /\.ya?ml$/.test(f)).map((f) => `.github/workflows/${f}`)
+  return (await run(actionlint, workflows)).code === 0
+})
+
+await step('cross-build every napi target (scripts/cross.mjs --all)', async () => {
+  const { code } = await run(process.execPath, ['scripts/cross.mjs', '--all'])
+  if (code !== 0) failed += 1
+  return code === 0
+})
+
+await step('cross builds: formats, linkage, platform packages (vitest.cross.config.ts)', () =>
+  vitest('vitest-cross', ['--config', 'vitest.cross.config.ts']),
+)
+
+for (const triple of ['aarch64-unknown-linux-gnu', 'x86_64-pc-windows-msvc']) {
+  await step(`${triple} under emulation: fixtures, installed package, fast suites (scripts/cross-test.mjs)`, async () => {
+    const report = `${tmp}cross-${triple}.json`
+    const { code } = await run(process.execPath, ['scripts/cross-test.mjs', '--target', triple, '--report', report])
+    try {
+      const json = JSON.parse(readFileSync(report, 'utf8'))
+      passed += json.passed
+      failed += json.failed
+      if (code !== 0 && json.failed === 0) failed += 1
+    } catch {
+      failed += 1
+    }
+    return code === 0
+  })
+}
 
 console.log('\n=== summary ===')
 for (const { name, ok, seconds } of steps) {

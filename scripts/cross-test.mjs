@@ -26,7 +26,7 @@
 //
 // It ends with `cross <triple>: N passed, M failed`.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -139,9 +139,7 @@ function runNode(emu, args, { cwd, input, env = {} }) {
 
 /** The project as a user on that host would have it after `npm ci && npm run build`. */
 function stage(triple, host) {
-  const dir = path.join(tmpdir(), `budgetkernel-cross-${platformOf(triple)}`)
-  rmSync(dir, { recursive: true, force: true })
-  mkdirSync(dir, { recursive: true })
+  const dir = mkdtempSync(path.join(tmpdir(), `budgetkernel-cross-${platformOf(triple)}-`))
   const listed = must(spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }), 'git ls-files')
   for (const file of listed.stdout.split('\0').filter(Boolean)) {
     const from = path.join(ROOT, file)
@@ -300,6 +298,9 @@ async function main(argv) {
   const seconds = (Date.now() - started) / 1000
   const out = value('--report')
   if (out !== undefined) writeFileSync(out, JSON.stringify({ triple, passed, failed, seconds }))
+  // A failed run keeps its stage for a look; a passing one leaves nothing behind.
+  if (failed === 0) rmSync(dir, { recursive: true, force: true })
+  else console.log(`cross-test: the staged project is kept in ${dir}`)
   console.log(`cross ${triple}: ${passed} passed, ${failed} failed (${seconds.toFixed(0)} s)`)
   return failed === 0 ? 0 : 1
 }

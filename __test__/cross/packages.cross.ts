@@ -76,6 +76,13 @@ describe('platform packages', () => {
       const dir = path.join(npmDir, platform)
       const pack = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], dir)
       expect(pack.status, pack.stderr).toBe(0)
+      // The loader requires the package by name and npm picks it by os/cpu/libc.
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { main?: string; os?: string[]; cpu?: string[]; libc?: string[] }
+      const [os, cpu, libc] = platform.split('-')
+      expect(manifest.main).toBe(binary)
+      expect(manifest.os).toEqual([os])
+      expect(manifest.cpu).toEqual([cpu])
+      if (libc === 'gnu' || libc === 'musl') expect(manifest.libc).toEqual([libc === 'gnu' ? 'glibc' : 'musl'])
       const packed = (JSON.parse(pack.stdout) as Packed[])[0] as Packed
       const expected = ['README.md', binary, 'package.json'].sort()
       expect(packed.name).toBe(`budgetkernel-${platform}`)

@@ -151,13 +151,21 @@ export const TARGETS = {
 }
 
 /**
+ * @param {string} triple
+ * @returns {Target}
+ */
+function targetOf(triple) {
+  const t = TARGETS[triple]
+  if (t === undefined) throw new Error(`cross: unknown target ${triple} (known: ${Object.keys(TARGETS).join(', ')})`)
+  return t
+}
+
+/**
  * The platform name napi gives a triple (what the loader and npm/ use).
  * @param {string} triple
  */
 export function platformOf(triple) {
-  const t = TARGETS[triple]
-  if (t === undefined) throw new Error(`cross: unknown target ${triple} (known: ${Object.keys(TARGETS).join(', ')})`)
-  return t.platform
+  return targetOf(triple).platform
 }
 
 /**
@@ -271,8 +279,7 @@ export function installDeps(triples) {
  * @param {{ features?: string, outDir?: string, quiet?: boolean }} [options]
  */
 export function build(triple, { features, outDir, quiet = false } = {}) {
-  const t = TARGETS[triple]
-  if (t === undefined) throw new Error(`cross: unknown target ${triple} (known: ${Object.keys(TARGETS).join(', ')})`)
+  const t = targetOf(triple)
   const lacking = missing([triple])
   if (lacking.length > 0) throw new Error(describeMissing(lacking))
   const scratch = mkdtempSync(path.join(tmpdir(), 'bk-cross-'))
@@ -293,7 +300,9 @@ export function build(triple, { features, outDir, quiet = false } = {}) {
     }
     const out = path.join(scratch, 'out')
     const args = [
-      NAPI, 'build', '--platform', '--release', '--target', t.glibc === undefined ? t.rust : `${t.rust}.${t.glibc}`,
+      NAPI, 'build', '--platform', '--release',
+      // The host target without --target: the very build (and cache) of `npm run build`.
+      ...(t.toolchain === 'host' ? [] : ['--target', t.glibc === undefined ? t.rust : `${t.rust}.${t.glibc}`]),
       '--manifest-path', 'crates/budgetkernel-node/Cargo.toml', '--package-json-path', 'package.json',
       '--output-dir', out, '--no-js',
       ...(t.toolchain === 'host' ? [] : ['--target-dir', TARGET_DIR]),

@@ -8,7 +8,7 @@
 // The binaries are the ones `node scripts/cross.mjs --all` put in npm/ (the
 // host's own included, built by the host toolchain as `npm run build` does).
 import { execFile } from 'node:child_process'
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -61,6 +61,25 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (work !== '') rmSync(work, { recursive: true, force: true })
+})
+
+describe('npm/ is exactly what napi create-npm-dirs generates', () => {
+  it('one directory per declared target, each package.json and README.md as generated', async () => {
+    const fresh = path.join(work, 'generated')
+    mkdirSync(fresh)
+    cpSync(path.join(ROOT, 'package.json'), path.join(fresh, 'package.json'))
+    const napi = path.join(ROOT, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js')
+    const r = await run(process.execPath, [napi, 'create-npm-dirs', '--package-json-path', 'package.json', '--npm-dir', 'npm'], fresh)
+    expect(r.status, r.stderr).toBe(0)
+    const committed = readdirSync(path.join(ROOT, 'npm')).sort()
+    expect(committed).toEqual(readdirSync(path.join(fresh, 'npm')).sort())
+    expect(committed).toEqual(triples.map((t) => TARGETS[t]?.platform).sort())
+    for (const dir of committed) {
+      for (const f of ['package.json', 'README.md']) {
+        expect(readFileSync(path.join(ROOT, 'npm', dir, f), 'utf8'), `npm/${dir}/${f}`).toBe(readFileSync(path.join(fresh, 'npm', dir, f), 'utf8'))
+      }
+    }
+  }, 60_000)
 })
 
 describe('platform packages', () => {

@@ -280,7 +280,11 @@ async function main(argv) {
   const report = '.cross-vitest.json'
   const files = suites.map((s) => `__test__/${s}.spec.ts`)
   const vitestStarted = Date.now()
-  const v = runNode(emu, ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...files], { cwd: dir, env })
+  // Emulation is several times slower than native, and far slower on a busy
+  // machine: a test gets 10 minutes instead of vitest.config.ts's 30 s (a
+  // test with its own timeout keeps it).
+  const timeout = '--testTimeout=600000'
+  const v = runNode(emu, ['node_modules/vitest/vitest.mjs', 'run', timeout, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...files], { cwd: dir, env })
   process.stdout.write(v.stdout)
   process.stderr.write(v.stderr)
   let passed = results.filter((r) => r.ok).length

@@ -26,12 +26,13 @@
 //                 Node 20 of that platform (README "Platforms")
 //
 // It ends with one line, `tests: N passed, M failed`, counting the Rust
-// tests of step 3 and the JavaScript tests of steps 6 and 7.
+// tests of step 3 and the JavaScript tests of steps 6 and 7 (and 9).
 import { spawn } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { TARGETS } from './cross.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const tmp = fileURLToPath(new URL('../.tmp/', import.meta.url))
@@ -154,7 +155,8 @@ await step('cross builds: formats, linkage, platform packages (vitest.cross.conf
   vitest('vitest-cross', ['--config', 'vitest.cross.config.ts']),
 )
 
-for (const triple of ['aarch64-unknown-linux-gnu', 'x86_64-pc-windows-msvc']) {
+const emulated = Object.entries(TARGETS).filter(([, t]) => t.runner === 'qemu' || t.runner === 'wine').map(([triple]) => triple)
+for (const triple of emulated) {
   await step(`${triple} under emulation: fixtures, installed package, fast suites (scripts/cross-test.mjs)`, async () => {
     const report = `${tmp}cross-${triple}.json`
     const { code } = await run(process.execPath, ['scripts/cross-test.mjs', '--target', triple, '--report', report])

@@ -142,7 +142,10 @@ await step('actionlint .github/workflows/*.yml', async () => {
   const local = path.join(homedir(), 'go', 'bin', 'actionlint')
   const actionlint = existsSync(local) ? local : 'actionlint'
   const workflows = readdirSync(path.join(root, '.github', 'workflows')).filter((f) => /\.ya?ml$/.test(f)).map((f) => `.github/workflows/${f}`)
-  return (await run(actionlint, workflows)).code === 0
+  const { code, output } = await run(actionlint, workflows)
+  if (output !== '') console.error(`actionlint could not run (${output.trim()}): install it as .ci/run does (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)`)
+  if (code !== 0) failed += 1
+  return code === 0
 })
 
 await step('cross-build every napi target (scripts/cross.mjs --all)', async () => {

@@ -72,7 +72,7 @@ const NEED = {
  * - `glibc`: the glibc version zig links against (napi's `<triple>.<version>` spelling)
  * - `runner`: how it runs here ('qemu', 'wine', 'host') or undefined (format checks only)
  * @typedef {{ platform: string, rust: string, glibc?: string, toolchain: 'host' | 'debian' | 'build-std', zig?: boolean,
- *   needs: string[], env?: (scratch: string) => Record<string, string>, runner?: 'host' | 'qemu' | 'wine',
+ *   needs: string[], env?: () => Record<string, string>, runner?: 'host' | 'qemu' | 'wine',
  *   how: string }} Target
  */
 
@@ -144,7 +144,7 @@ export const TARGETS = {
     rust: 'x86_64-pc-windows-gnu',
     toolchain: 'build-std',
     needs: ['cargo', 'rustc', 'rustSrc', 'mingwGcc', 'mingwAr', 'wine', 'file'],
-    env: (scratch) => ({ CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER: 'x86_64-w64-mingw32-gcc', LIBNODE_PATH: fakeLibnode(scratch) }),
+    env: () => ({ CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER: 'x86_64-w64-mingw32-gcc', LIBNODE_PATH: fakeLibnode() }),
     runner: 'wine',
     how: 'rustc-web 1.96 building std from rust-web-src for x86_64-pc-windows-gnu, linked by MinGW-w64 gcc 12',
   },
@@ -186,14 +186,15 @@ export function declaredTargets() {
  * napi-build for windows-gnu wants a libnode.dll and libnode.a to link
  * against, but napi-sys resolves every N-API symbol at run time
  * (`dyn-symbols`): empty stand-ins satisfy it and nothing from them is linked.
- * @param {string} scratch
+ * They live at a fixed path under CACHE: cargo keeps the build script's
+ * `-L` output between builds, so a per-build temporary dir would be gone
+ * when the next build links.
  */
-function fakeLibnode(scratch) {
-  const dir = path.join(scratch, 'libnode')
+function fakeLibnode() {
+  const dir = path.join(CACHE, 'libnode')
   mkdirSync(dir, { recursive: true })
-  writeFileSync(path.join(dir, 'libnode.dll'), '')
-  rmSync(path.join(dir, 'libnode.a'), { force: true })
-  must(spawnSync('x86_64-w64-mingw32-ar', ['rc', path.join(dir, 'libnode.a')], { stdio: 'inherit' }), 'x86_64-w64-mingw32-ar')
+  if (!existsSync(path.join(dir, 'libnode.dll'))) writeFileSync(path.join(dir, 'libnode.dll'), '')
+  if (!existsSync(path.join(dir, 'libnode.a'))) must(spawnSync('x86_64-w64-mingw32-ar', ['rc', path.join(dir, 'libnode.a')], { stdio: 'inherit' }), 'x86_64-w64-mingw32-ar')
   return dir
 }
 
@@ -285,7 +286,7 @@ export function build(triple, { features, outDir, quiet = false } = {}) {
   const scratch = mkdtempSync(path.join(tmpdir(), 'bk-cross-'))
   try {
     /** @type {NodeJS.ProcessEnv} */
-    const env = { ...process.env, ...(t.env?.(scratch) ?? {}) }
+    const env = { ...process.env, ...(t.env?.() ?? {}) }
     const cargoArgs = ['--locked']
     if (t.toolchain !== 'host') {
       // Debian's compiler first on PATH (rustup's proxies may come before /usr/bin).
@@ -293,11 +294,13 @@ export function build(triple, { features, outDir, quiet = false } = {}) {
       env.PATH = [...extra, '/usr/bin', env.PATH ?? ''].join(path.delimiter)
       env.RUSTC = '/usr/bin/rustc'
       delete env.RUSTUP_TOOLCHAIN
-    }
-    if (t.toolchain === 'build-std') {
+      // -Zbuild-std needs RUSTC_BOOTSTRAP=1. It is set for every cross
+      // target alike, because build scripts of the shared host-side crates
+      // (proc-macro2) rerun when it changes: switching it per target rebuilt
+      // proc-macro2, syn and every proc macro on each target in turn.
       env.RUSTC_BOOTSTRAP = '1'
-      cargoArgs.push('-Zbuild-std=std,panic_unwind')
     }
+    if (t.toolchain === 'build-std') cargoArgs.push('-Zbuild-std=std,panic_unwind')
     const out = path.join(scratch, 'out')
     const args = [
       NAPI, 'build', '--platform', '--release',

@@ -147,6 +147,12 @@ function stage(triple, host) {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
     copyFileSync(from, path.join(dir, file))
   }
+  // A git repository like a clone, for the suites that compare the generated
+  // files with the committed ones (typings.spec.ts).
+  const git = (args) => must(spawnSync('git', ['-c', 'user.name=cross-test', '-c', 'user.email=cross-test@localhost', ...args], { cwd: dir, encoding: 'utf8' }), `git ${args[0]}`)
+  git(['init', '-q'])
+  git(['add', '-A'])
+  git(['commit', '-q', '-m', 'stage'])
   const binary = binaryPath(triple)
   if (!existsSync(binary)) throw new Error(`cross-test: ${binary} is missing: run \`node scripts/cross.mjs --target ${triple}\` first`)
   copyFileSync(binary, path.join(dir, path.basename(binary)))
@@ -281,9 +287,11 @@ async function main(argv) {
   const files = suites.map((s) => `__test__/${s}.spec.ts`)
   const vitestStarted = Date.now()
   // Emulation is several times slower than native, and far slower on a busy
-  // machine: a test gets 10 minutes instead of vitest.config.ts's 30 s (a
-  // test with its own timeout keeps it).
-  const timeout = '--testTimeout=600000'
+  // machine: a test gets 30 minutes instead of vitest.config.ts's 30 s (a
+  // test with its own timeout keeps it). crosscheck.spec's 200 spawned
+  // traces (each a Node under qemu plus the Rust twin) took over 10 minutes
+  // under qemu with the machine's load average at 5 to 14.
+  const timeout = '--testTimeout=1800000'
   const v = runNode(emu, ['node_modules/vitest/vitest.mjs', 'run', timeout, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...files], { cwd: dir, env })
   process.stdout.write(v.stdout)
   process.stderr.write(v.stderr)

@@ -1,6 +1,6 @@
 // The package as a user installs it. `npm pack` the root package and the
-// linux-x64-gnu platform package (from a temporary copy of npm/linux-x64-gnu
-// with the built .node file added, never writing into the repo), install both
+// current platform's package (from a temporary copy of npm/<platform> with
+// the built .node file added, never writing into the repo), install both
 // tarballs offline into a fresh project under the OS temp dir (no access to
 // this repo's node_modules), then use it the four ways a user does:
 // require(), import, `npx budgetkernel replay`, and tsc against the installed
@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { NATIVE, PLATFORM, PLATFORM_PACKAGE } from './platform.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const PLATFORM_DIR = path.join(ROOT, 'npm', 'linux-x64-gnu')
-const NATIVE = 'budgetkernel.linux-x64-gnu.node'
+const PLATFORM_DIR = path.join(ROOT, 'npm', PLATFORM)
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
 const FIXTURES = path.join(ROOT, '__test__', 'fixtures', 'traces')
 
@@ -85,17 +85,17 @@ beforeAll(async () => {
   rootPack = (JSON.parse(root.stdout) as Packed[])[0] as Packed
 
   // The platform package, as `napi artifacts` would fill it: a copy of the
-  // generated npm/linux-x64-gnu with the built binary moved in.
-  const platform = path.join(work, 'linux-x64-gnu')
+  // generated npm/<platform> with the built binary moved in.
+  const platform = path.join(work, PLATFORM)
   cpSync(PLATFORM_DIR, platform, { recursive: true })
   copyFileSync(path.join(ROOT, NATIVE), path.join(platform, NATIVE))
-  const plat = must(await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tarballs], platform), 'npm pack (linux-x64-gnu)')
+  const plat = must(await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tarballs], platform), `npm pack (${PLATFORM})`)
   platformPack = (JSON.parse(plat.stdout) as Packed[])[0] as Packed
 
   // A fresh project, outside the repo, that installs both tarballs offline.
   // The published root package names the platform packages in
   // optionalDependencies (written by `napi prepublish` at publish time); here
-  // the linux-x64-gnu one is installed alongside explicitly, as npm would
+  // the current platform's one is installed alongside explicitly, as npm would
   // pick it from those optional dependencies on this platform.
   project = path.join(work, 'project')
   mkdirSync(project)
@@ -136,7 +136,7 @@ describe('npm pack', () => {
     expect(files).toContain('package.json')
     const manifest = JSON.parse(readFileSync(path.join(PLATFORM_DIR, 'package.json'), 'utf8')) as { main: string; name: string }
     expect(manifest.main).toBe(NATIVE)
-    expect(manifest.name).toBe('budgetkernel-linux-x64-gnu')
+    expect(manifest.name).toBe(PLATFORM_PACKAGE)
   })
 
   it('installs the built files, byte for byte', () => {
@@ -144,7 +144,7 @@ describe('npm pack', () => {
       const installed = readFileSync(path.join(project, 'node_modules', 'budgetkernel', f))
       expect(installed.equals(readFileSync(path.join(ROOT, f))), f).toBe(true)
     }
-    const binary = readFileSync(path.join(project, 'node_modules', 'budgetkernel-linux-x64-gnu', NATIVE))
+    const binary = readFileSync(path.join(project, 'node_modules', PLATFORM_PACKAGE, NATIVE))
     expect(binary.equals(readFileSync(path.join(ROOT, NATIVE)))).toBe(true)
   })
 })
@@ -156,7 +156,7 @@ describe('the installed package', () => {
       const b = bk.Budget.builder().limitWithWarn('tokens', 10, 5).limit('calls', 2n).build();
       const out = {
         resolved: require.resolve('budgetkernel'),
-        platform: require.resolve('budgetkernel-linux-x64-gnu'),
+        platform: require.resolve(${JSON.stringify(PLATFORM_PACKAGE)}),
         dims: bk.DIMS,
         max: bk.MAX_DIMS,
         v: [b.charge('tokens', 5), b.charge('tokens', 1), b.charge('tokens', 4n), b.charge('tokens', 1)],
@@ -173,7 +173,7 @@ describe('the installed package', () => {
     const r = must(await node(['-e', script], project), 'require')
     const out = JSON.parse(r.stdout) as Record<string, unknown>
     expect(out.resolved).toBe(path.join(project, 'node_modules', 'budgetkernel', 'index.js'))
-    expect(out.platform).toBe(path.join(project, 'node_modules', 'budgetkernel-linux-x64-gnu', NATIVE))
+    expect(out.platform).toBe(path.join(project, 'node_modules', PLATFORM_PACKAGE, NATIVE))
     expect(out.dims).toEqual(['tokens', 'millis', 'bytes', 'calls', 'memory', 'custom0', 'custom1', 'custom2'])
     expect(out.max).toBe(8)
     // tokens limit 10 warn 5: spent 5 (not > 5), 6 (> 5), 10 (not > 10), 11 (> 10).
@@ -347,19 +347,20 @@ describe('the installed package', () => {
       await npm(['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', path.join(tarballs, rootPack.filename)], bare),
       'npm install of the root tarball alone',
     )
-    expect(existsSync(path.join(bare, 'node_modules', 'budgetkernel-linux-x64-gnu'))).toBe(false)
+    expect(existsSync(path.join(bare, 'node_modules', PLATFORM_PACKAGE))).toBe(false)
     const r = await node(['-e', "try { require('budgetkernel'); console.log('loaded') } catch (e) { console.log(JSON.stringify({ message: String(e.message) })) }"], bare)
     expect(r.status, r.stderr).toBe(0)
     const { message } = JSON.parse(r.stdout) as { message: string }
-    expect(message).toContain('linux')
-    expect(message).toContain('x64')
-    expect(message).toContain('glibc')
-    expect(message).toContain('budgetkernel-linux-x64-gnu')
+    expect(message).toContain(process.platform)
+    expect(message).toContain(process.arch)
+    if (PLATFORM.endsWith('-gnu')) expect(message).toContain('glibc')
+    if (PLATFORM.endsWith('-musl')) expect(message).toContain('musl')
+    expect(message).toContain(PLATFORM_PACKAGE)
     expect(message).toMatch(/build from source/i)
     expect(message).not.toMatch(/Cannot find module/)
     const cli = await exec('npx', ['--offline', '--no', 'budgetkernel', 'replay', '-'], bare, '{"op":"reset"}\n')
     expect(cli.status).toBe(70)
     expect(cli.stdout).toBe('')
-    expect(cli.stderr).toContain('budgetkernel-linux-x64-gnu')
+    expect(cli.stderr).toContain(PLATFORM_PACKAGE)
   }, 60_000)
 })

@@ -5,13 +5,19 @@
 // becomes a JavaScript exception. It builds a test-only variant of the addon
 // with the `panic-probe` feature (an export that panics on purpose) into a
 // temporary directory, never over the shipped binary.
+//
+// On an emulated host (scripts/cross-test.mjs) no Rust toolchain can run, so
+// the runner builds the same variant for the target under test with
+// scripts/cross.mjs and names its directory in BUDGETKERNEL_PANIC_ADDON_DIR
+// (binding.js plus budgetkernel.<platform>.node); this suite then loads that.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { NATIVE } from './platform.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const require = createRequire(import.meta.url)
@@ -19,7 +25,15 @@ const require = createRequire(import.meta.url)
 let dir = ''
 let probe: { panicProbe: () => void; liveBudgets: () => number; create: (d: BigUint64Array, n: number) => number; charge: (h: number, d: number, a: number) => number }
 
+const prebuilt = process.env.BUDGETKERNEL_PANIC_ADDON_DIR
+
 beforeAll(() => {
+  if (prebuilt !== undefined) {
+    const from = path.resolve(prebuilt)
+    expect(existsSync(path.join(from, NATIVE)), `${NATIVE} in ${from}`).toBe(true)
+    probe = require(path.join(from, 'binding.js'))
+    return
+  }
   dir = mkdtempSync(path.join(tmpdir(), 'bk-panic-'))
   const napi = path.join(ROOT, 'node_modules/@napi-rs/cli/dist/cli.js')
   const build = spawnSync(
@@ -29,6 +43,7 @@ beforeAll(() => {
     { cwd: ROOT, encoding: 'utf8' },
   )
   expect(build.status, build.stderr).toBe(0)
+  expect(existsSync(path.join(dir, NATIVE)), `${NATIVE} in ${dir}`).toBe(true)
   probe = require(path.join(dir, 'binding.js'))
 }, 600_000)
 

@@ -20,12 +20,22 @@
 //   8. fuzz       scripts/fuzz.sh: every cargo-fuzz target for a short
 //                 budget (BUDGETKERNEL_FUZZ_SECONDS, default 10 s each);
 //                 SKIP, never ok, where no nightly toolchain exists
+//   9. actionlint over .github/workflows/*.yml
+//  10. cross      every napi target cross-built (scripts/cross.mjs --all),
+//                 their formats and linkage checked and their npm packages
+//                 packed (vitest.cross.config.ts), and the runnable ones run
+//                 under emulation (scripts/cross-test.mjs): linux-arm64-gnu
+//                 under qemu, win32-x64 under Wine, each on the official
+//                 Node 20 of that platform (README "Platforms")
 //
 // It ends with one line, `tests: N passed, M failed`, counting the Rust
-// tests of step 3 and the JavaScript tests of steps 6 and 7.
+// tests of step 3 and the JavaScript tests of steps 6, 7 and 10.
 import { spawn } from 'node:child_process'
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { homedir } from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { TARGETS } from './cross.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const tmp = fileURLToPath(new URL('../.tmp/', import.meta.url))
@@ -147,6 +157,44 @@ await step('fuzz: every target, short budget (scripts/fuzz.sh)', async () => {
   const seconds = process.env.BUDGETKERNEL_FUZZ_SECONDS ?? '10'
   return (await run('bash', ['scripts/fuzz.sh', seconds])).code === 0
 })
+
+// --- cross-built targets and the workflows (README "Platforms") -----------
+await step('actionlint .github/workflows/*.yml', async () => {
+  const local = path.join(homedir(), 'go', 'bin', 'actionlint')
+  const actionlint = existsSync(local) ? local : 'actionlint'
+  const workflows = readdirSync(path.join(root, '.github', 'workflows')).filter((f) => /\.ya?ml$/.test(f)).map((f) => `.github/workflows/${f}`)
+  const { code, output } = await run(actionlint, workflows)
+  if (output !== '') console.error(`actionlint could not run (${output.trim()}): install it as .ci/run does (go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12)`)
+  if (code !== 0) failed += 1
+  return code === 0
+})
+
+await step('cross-build every napi target (scripts/cross.mjs --all)', async () => {
+  const { code } = await run(process.execPath, ['scripts/cross.mjs', '--all'])
+  if (code !== 0) failed += 1
+  return code === 0
+})
+
+await step('cross builds: formats, linkage, platform packages (vitest.cross.config.ts)', () =>
+  vitest('vitest-cross', ['--config', 'vitest.cross.config.ts']),
+)
+
+const emulated = Object.entries(TARGETS).filter(([, t]) => t.runner === 'qemu' || t.runner === 'wine').map(([triple]) => triple)
+for (const triple of emulated) {
+  await step(`${triple} under emulation: fixtures, installed package, fast suites (scripts/cross-test.mjs)`, async () => {
+    const report = `${tmp}cross-${triple}.json`
+    const { code } = await run(process.execPath, ['scripts/cross-test.mjs', '--target', triple, '--report', report])
+    try {
+      const json = JSON.parse(readFileSync(report, 'utf8'))
+      passed += json.passed
+      failed += json.failed
+      if (code !== 0 && json.failed === 0) failed += 1
+    } catch {
+      failed += 1
+    }
+    return code === 0
+  })
+}
 
 console.log('\n=== summary ===')
 for (const { name, ok, note, seconds } of steps) {

@@ -42,7 +42,7 @@ function missingBinaryError(cause: unknown): Error {
   const lines = [
     `budgetkernel: no native binary could be loaded for ${detected}.`,
     `It looked for the package "budgetkernel-${triple}" (an optional dependency of budgetkernel) and the file "budgetkernel.${triple}.node" next to index.js.`,
-    'Prebuilt binaries exist for linux x64/arm64 (glibc and musl), macOS x64/arm64 and Windows x64/arm64. If your platform is one of them, reinstall without --no-optional / --omit=optional.',
+    'Prebuilt binaries exist for linux x64/arm64 (glibc and musl), macOS x64/arm64 and Windows x64. If your platform is one of them, reinstall without --no-optional / --omit=optional.',
     'Otherwise build from source: install Rust (https://rustup.rs), then in a clone of the repository run `npm ci && npm run build`.',
     process.env.BUDGETKERNEL_DEBUG ? '' : 'Set BUDGETKERNEL_DEBUG=1 to attach the loader errors as `cause`.',
   ]

@@ -15,8 +15,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
-// The facade's entry point and its modules (ts/lib/*.ts -> lib/), and the napi-rs loader.
-const GENERATED = ['index.d.ts', 'index.js', 'lib', 'binding.js', 'binding.d.ts']
+// The facade's entry points (index, redis) and their modules (ts/lib/ -> lib/), and the napi-rs loader.
+const GENERATED = ['index.d.ts', 'index.js', 'redis.d.ts', 'redis.js', 'lib', 'binding.js', 'binding.d.ts']
 
 interface Result {
   status: number | null
@@ -85,7 +85,7 @@ describe('typings', () => {
 })
 
 describe('generated files do not drift', () => {
-  it('index.d.ts, index.js, lib/, binding.js and binding.d.ts are committed', async () => {
+  it('index.d.ts, index.js, redis.d.ts, redis.js, lib/, binding.js and binding.d.ts are committed', async () => {
     const r = await exec('git', ['ls-files', '--error-unmatch', '--', ...GENERATED])
     expect(r.status, `not tracked by git:\n${r.out}`).toBe(0)
   })

@@ -15,6 +15,13 @@ declare global {
 export declare function entryDim(name: unknown, entry: number | string): number;
 export declare function pairOf(charges: readonly unknown[], i: number): readonly unknown[];
 /**
+ * The amount a `for…in` key of an object checkpoint contributes, or
+ * `undefined` when the key is not an entry: an inherited key, or an own key
+ * whose value is `undefined`. The one rule of which keys count, for every
+ * engine that takes the object form.
+ */
+export declare function recordEntry(record: Readonly<Record<string, unknown>>, key: string): unknown;
+/**
  * A budget: declared limits over some of the eight dimensions, and what has
  * been spent on each.
  *

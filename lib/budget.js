@@ -5,6 +5,7 @@ exports.BudgetBuilder = exports.Budget = void 0;
 exports.failure = failure;
 exports.entryDim = entryDim;
 exports.pairOf = pairOf;
+exports.recordEntry = recordEntry;
 exports.isPlainObject = isPlainObject;
 const types_1 = require("node:util/types");
 const amounts_1 = require("./amounts");
@@ -248,6 +249,15 @@ function chargePairsStaged(handle, charges) {
         releaseStaging(staging);
     }
 }
+/**
+ * The amount a `for…in` key of an object checkpoint contributes, or
+ * `undefined` when the key is not an entry: an inherited key, or an own key
+ * whose value is `undefined`. The one rule of which keys count, for every
+ * engine that takes the object form.
+ */
+function recordEntry(record, key) {
+    return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+}
 function chargeRecord(handle, record) {
     // Symbol keys are skipped, as Object.keys and JSON.stringify skip them:
     // no dimension is named by a symbol, and looking for them would allocate.
@@ -261,9 +271,7 @@ function chargeRecord(handle, record) {
     let staging;
     try {
         for (const key in record) {
-            if (!Object.prototype.hasOwnProperty.call(record, key))
-                continue;
-            const value = record[key];
+            const value = recordEntry(record, key);
             if (value === undefined)
                 continue;
             const dim = entryDim(key, key);

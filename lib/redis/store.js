@@ -122,9 +122,7 @@ function checkpointArgs(charges, args) {
     else if ((0, budget_1.isPlainObject)(charges)) {
         const record = charges;
         for (const key in record) {
-            if (!Object.prototype.hasOwnProperty.call(record, key))
-                continue;
-            const value = record[key];
+            const value = (0, budget_1.recordEntry)(record, key);
             if (value === undefined)
                 continue;
             const dim = (0, budget_1.entryDim)(key, key);

@@ -259,6 +259,16 @@ function chargePairsStaged(handle: number, charges: readonly unknown[]): number 
   }
 }
 
+/**
+ * The amount a `for…in` key of an object checkpoint contributes, or
+ * `undefined` when the key is not an entry: an inherited key, or an own key
+ * whose value is `undefined`. The one rule of which keys count, for every
+ * engine that takes the object form.
+ */
+export function recordEntry(record: Readonly<Record<string, unknown>>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined
+}
+
 function chargeRecord(handle: number, record: Readonly<Record<string, unknown>>): number {
   // Symbol keys are skipped, as Object.keys and JSON.stringify skip them:
   // no dimension is named by a symbol, and looking for them would allocate.
@@ -272,8 +282,7 @@ function chargeRecord(handle: number, record: Readonly<Record<string, unknown>>)
   let staging: Staging | undefined
   try {
     for (const key in record) {
-      if (!Object.prototype.hasOwnProperty.call(record, key)) continue
-      const value = record[key]
+      const value = recordEntry(record, key)
       if (value === undefined) continue
       const dim = entryDim(key, key)
       const amount = checkedAmount(value, key)

@@ -5,7 +5,7 @@
 // the Lua scripts of ./scripts, one atomic call per operation.
 
 import { checkedAmount, toU64, type Amount } from '../amounts'
-import { entryDim, failure, isPlainObject, pairOf } from '../budget'
+import { entryDim, failure, isPlainObject, pairOf, recordEntry } from '../budget'
 import { DIMS, dimIndex, type Dim } from '../dims'
 import { StoreError } from '../errors'
 import { native } from '../native'
@@ -188,8 +188,7 @@ function checkpointArgs(charges: unknown, args: string[]): number[] {
   } else if (isPlainObject(charges)) {
     const record = charges as Readonly<Record<string, unknown>>
     for (const key in record) {
-      if (!Object.prototype.hasOwnProperty.call(record, key)) continue
-      const value = record[key]
+      const value = recordEntry(record, key)
       if (value === undefined) continue
       const dim = entryDim(key, key)
       const amount = checkedAmount(value, key)

@@ -10,7 +10,7 @@
  *
  * @packageDocumentation
  */
-export { RedisBudgets, type BudgetSnapshot, type ChargeOptions, type CreateOptions, type Declaration, type DimDeclaration, type DimSnapshot, type RedisBudgetsOptions, } from './lib/redis/store';
+export { RedisBudgets, type BudgetSnapshot, type ChargeOptions, type CreateOptions, type Declaration, type DimDeclaration, type DimSnapshot, type RedisBudgetsOptions, type WriteOptions, MAX_ENTRIES, } from './lib/redis/store';
 export type { IoredisLike, NodeRedisLike, RedisClientLike } from './lib/redis/client';
 export { StoreError, type StoreErrorCode } from './lib/errors';
 export { DIMS, type Dim } from './lib/dims';

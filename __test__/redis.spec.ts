@@ -280,9 +280,14 @@ describe('request ids', () => {
       () => store.chargeMany('idem', { tokens: 91, calls: 1 }, { requestId: 'req-1' }),
       () => store.chargeMany('idem', { calls: 1, tokens: 90 }, { requestId: 'req-1' }),
       () => store.charge('idem', 'tokens', 90, { requestId: 'req-1' }),
-      () => store.chargeMany('idem', { tokens: 90, calls: 1 }, { requestId: 'req-1', createWith: DECL }),
     ]) {
       await expect(retry()).rejects.toMatchObject({ name: 'StoreError', code: 'REQUEST_ID_CONFLICT', dim: undefined })
+    }
+    expect(await dump()).toEqual(before)
+    // The hash covers what was charged, not how the budget would be created:
+    // a retry that adds createWith or recomputes its ttl gets the stored verdict.
+    for (const ttlMs of [1000, 86_400_000, 12_345]) {
+      expect(await store.chargeMany('idem', { tokens: 90, calls: 1 }, { requestId: 'req-1', createWith: DECL, ttlMs })).toBe(first)
     }
     expect(await dump()).toEqual(before)
     // The stored result lives next to the budget, with its own ttl.

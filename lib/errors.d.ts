@@ -49,9 +49,17 @@ export declare class ChargeError extends BudgetError {
  *   memory). The operation may or may not have been applied: retry it with the
  *   same `requestId`;
  * - `REQUEST_ID_CONFLICT`: the `requestId` was already used, within its time to
- *   live, by an operation with a different payload. Nothing was applied.
+ *   live, by an operation with a different payload. Nothing was applied;
+ * - `CHECKPOINT_TOO_LARGE`: a checkpoint has more entries than the store takes
+ *   in one script call (`MAX_ENTRIES`). Nothing was sent;
+ * - `UNSAFE_EVICTION_POLICY`: the server's `maxmemory-policy` is not
+ *   `noeviction`, so it may evict budgets and stored results (a quota reset,
+ *   a double charge). Nothing was sent; pass `allowEviction: true` to accept it;
+ * - `NOT_REPLICATED`: the write was applied on the primary (`applied: true`)
+ *   but fewer replicas (or AOF fsyncs) than `replicas` acknowledged it within
+ *   `replicaTimeoutMs`; a failover now may lose it.
  */
-export type StoreErrorCode = 'NO_BUDGET' | 'STORE_UNAVAILABLE' | 'REQUEST_ID_CONFLICT';
+export type StoreErrorCode = 'NO_BUDGET' | 'STORE_UNAVAILABLE' | 'REQUEST_ID_CONFLICT' | 'CHECKPOINT_TOO_LARGE' | 'UNSAFE_EVICTION_POLICY' | 'NOT_REPLICATED';
 /**
  * A shared store could not carry out an operation (see {@link StoreErrorCode}).
  * `dim` is always `undefined`; a `STORE_UNAVAILABLE` error carries the
@@ -59,7 +67,9 @@ export type StoreErrorCode = 'NO_BUDGET' | 'STORE_UNAVAILABLE' | 'REQUEST_ID_CON
  */
 export declare class StoreError extends BudgetError {
     readonly code: StoreErrorCode;
-    constructor(code: StoreErrorCode, message: string, cause?: unknown);
+    /** `true` when the store knows the write was applied (`NOT_REPLICATED`); `undefined` otherwise. */
+    readonly applied: true | undefined;
+    constructor(code: StoreErrorCode, message: string, cause?: unknown, applied?: true);
 }
 /** The code of a {@link ReleasedError}. */
 export type ReleasedErrorCode = 'BUDGET_RELEASED';

@@ -57,8 +57,11 @@ exports.ChargeError = ChargeError;
  * client's or the server's error as `cause` when there was one.
  */
 class StoreError extends BudgetError {
-    constructor(code, message, cause) {
+    /** `true` when the store knows the write was applied (`NOT_REPLICATED`); `undefined` otherwise. */
+    applied;
+    constructor(code, message, cause, applied) {
         super(code, undefined, message);
+        this.applied = applied;
         if (cause !== undefined) {
             Object.defineProperty(this, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
         }

@@ -20,6 +20,8 @@ export {
   type DimDeclaration,
   type DimSnapshot,
   type RedisBudgetsOptions,
+  type WriteOptions,
+  MAX_ENTRIES,
 } from './lib/redis/store'
 export type { IoredisLike, NodeRedisLike, RedisClientLike } from './lib/redis/client'
 export { StoreError, type StoreErrorCode } from './lib/errors'

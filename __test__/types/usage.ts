@@ -214,7 +214,7 @@ function handle(err: unknown): string {
   }
   return ''
 }
-assertType<Equals<BudgetError['code'], 'DUPLICATE_DIMENSION' | 'WARN_NOT_BELOW_LIMIT' | 'ZERO_LIMIT' | 'NO_DIMENSIONS' | 'UNKNOWN_DIMENSION' | 'NO_BUDGET' | 'STORE_UNAVAILABLE' | 'REQUEST_ID_CONFLICT'>>()
+assertType<Equals<BudgetError['code'], 'DUPLICATE_DIMENSION' | 'WARN_NOT_BELOW_LIMIT' | 'ZERO_LIMIT' | 'NO_DIMENSIONS' | 'UNKNOWN_DIMENSION' | 'NO_BUDGET' | 'STORE_UNAVAILABLE' | 'REQUEST_ID_CONFLICT' | 'CHECKPOINT_TOO_LARGE' | 'UNSAFE_EVICTION_POLICY' | 'NOT_REPLICATED'>>()
 assertType<Equals<BudgetError['dim'], Dim | undefined>>()
 
 export const used = [c, e, spent, remaining, notNarrowed, reset, first, count, handle, v6, perRequest, released, disposed, isReleased, disposable]

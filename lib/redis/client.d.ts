@@ -29,5 +29,17 @@ export interface NodeRedisLike {
 }
 /** A client the store can use: ioredis or node-redis. */
 export type RedisClientLike = IoredisLike | NodeRedisLike;
+/** Sends one command (`['CONFIG', 'GET', 'maxmemory-policy']`) on a connection and resolves its reply. */
+export type Command = (args: readonly string[]) => Promise<unknown>;
+/** What the store needs of a client. */
+export interface Connection {
+    readonly run: Runner;
+    /** The client's one connection (standalone clients only): a `WAIT` sent here follows the writes sent before it. */
+    readonly command: Command | undefined;
+    /** One command sender per primary (every master of a Cluster), for the first-use check. */
+    readonly servers: () => Promise<Command[]>;
+}
+/** The connection for a client; a `TypeError` for anything that is neither ioredis nor node-redis. */
+export declare function connectionFor(client: unknown): Connection;
 /** The runner for a client; a `TypeError` for anything that is neither ioredis nor node-redis. */
 export declare function runnerFor(client: unknown): Runner;

@@ -4,6 +4,7 @@
 // The package depends on neither; it only calls the client's script methods.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.script = script;
+exports.connectionFor = connectionFor;
 exports.runnerFor = runnerFor;
 const node_crypto_1 = require("node:crypto");
 const values_1 = require("../values");
@@ -13,16 +14,50 @@ function script(source) {
 function isNoScript(error) {
     return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
+/** The connection for a client; a `TypeError` for anything that is neither ioredis nor node-redis. */
+function connectionFor(client) {
+    const run = runnerFor(client);
+    const c = client;
+    if (typeof c.defineCommand === 'function') {
+        const call = (target) => (args) => target.call(...args);
+        if (typeof c.nodes === 'function') {
+            // ioredis Cluster: its masters once it has connected.
+            const servers = async () => {
+                if (c.status !== 'ready')
+                    await new Promise((resolve) => c.once('ready', () => resolve(undefined)));
+                return (c.nodes('master')).map(call);
+            };
+            return { run, command: undefined, servers };
+        }
+        const command = call(c);
+        return { run, command, servers: async () => [command] };
+    }
+    const send = (target) => (args) => target.sendCommand(args);
+    if (Array.isArray(c.masters) && typeof c.nodeClient === 'function') {
+        // node-redis cluster: a client per master.
+        const servers = async () => Promise.all(c.masters.map(async (master) => send((await c.nodeClient(master)))));
+        return { run, command: undefined, servers };
+    }
+    const command = send(c);
+    return { run, command, servers: async () => [command] };
+}
 /** The runner for a client; a `TypeError` for anything that is neither ioredis nor node-redis. */
 function runnerFor(client) {
     const c = client;
     if (typeof c === 'object' && c !== null && typeof c.evalsha === 'function' && typeof c.eval === 'function' && typeof c.defineCommand === 'function') {
         const io = client;
-        return (s, keys, args) => io.evalsha(s.sha, keys.length, ...keys, ...args).catch((error) => {
-            if (!isNoScript(error))
-                throw error;
-            return io.eval(s.source, keys.length, ...keys, ...args);
-        });
+        // One array argument (ioredis flattens it): spreading a checkpoint's
+        // 2 × MAX_ENTRIES strings into a call overflows V8's stack.
+        const evalsha = io.evalsha;
+        const evaluate = io.eval;
+        return (s, keys, args) => {
+            const keysAndArgs = keys.concat(args);
+            return evalsha.call(io, s.sha, keys.length, keysAndArgs).catch((error) => {
+                if (!isNoScript(error))
+                    throw error;
+                return evaluate.call(io, s.source, keys.length, keysAndArgs);
+            });
+        };
     }
     if (typeof c === 'object' && c !== null && typeof c.evalSha === 'function' && typeof c.eval === 'function') {
         const nr = client;

@@ -19,14 +19,49 @@ export interface RedisBudgetsOptions {
     /**
      * How long an operation may take, in milliseconds (default 1000), before it
      * fails with `STORE_UNAVAILABLE`. The command may still reach the server
-     * later (clients queue and resend), so retry with the same `requestId`.
+     * later (clients queue and resend), so retry a write with the same `requestId`.
      */
     readonly timeoutMs?: number | undefined;
     /**
      * How long a `requestId`'s first result is kept, in milliseconds (default
-     * 600,000). It must outlast the whole window in which a charge may be retried.
+     * 600,000). It must outlast the whole window in which a write may be retried.
+     * Each stored result is a key of about 100 bytes: the memory it costs is
+     * about (writes with a request id per second) × requestTtlMs / 1000 × 100 B.
      */
     readonly requestTtlMs?: number | undefined;
+    /**
+     * Accept a server whose `maxmemory-policy` is not `noeviction` (default
+     * `false`: on first use the store reads the policy with `CONFIG GET` and
+     * every call throws `UNSAFE_EVICTION_POLICY` when it is anything else,
+     * because an evicted budget or stored result resets a quota or lets a retry
+     * charge twice). Where `CONFIG GET` is refused (ACL, managed services) the
+     * store warns once with `process.emitWarning` and goes on.
+     */
+    readonly allowEviction?: boolean | undefined;
+    /**
+     * Wait after each write until this many replicas have it (`WAIT`), at most
+     * `replicaTimeoutMs`; fewer acknowledgements throw `NOT_REPLICATED` with
+     * `applied: true`. Default 0: replication is asynchronous and a failover
+     * may lose acknowledged writes. Not with a Cluster client.
+     */
+    readonly replicas?: number | undefined;
+    /** How long a write waits for `replicas` (default 1000 ms). */
+    readonly replicaTimeoutMs?: number | undefined;
+    /**
+     * With `replicas`: wait for the local AOF fsync and `replicas` replicas'
+     * AOF fsyncs instead (`WAITAOF`, Redis 7.2 or later; on an older server
+     * every call throws `STORE_UNAVAILABLE` and nothing is sent).
+     */
+    readonly aof?: boolean | undefined;
+}
+/** Options of {@link RedisBudgets.reset} and {@link RedisBudgets.delete}. */
+export interface WriteOptions {
+    /**
+     * Makes the write idempotent: its first result is kept for `requestTtlMs`;
+     * a resend returns it and does nothing again (a resent `reset` does not wipe
+     * charges made since), an id used for another operation is `REQUEST_ID_CONFLICT`.
+     */
+    readonly requestId?: string | undefined;
 }
 /** Options of {@link RedisBudgets.create}. */
 export interface CreateOptions {
@@ -34,13 +69,17 @@ export interface CreateOptions {
     readonly ttlMs?: number | undefined;
     /** Leave an existing budget alone (and resolve `false`) instead of replacing it. */
     readonly ifAbsent?: boolean | undefined;
+    /** As {@link WriteOptions.requestId}; the payload is the declaration and `ifAbsent`, not `ttlMs`. */
+    readonly requestId?: string | undefined;
 }
 /** Options of {@link RedisBudgets.charge} and {@link RedisBudgets.chargeMany}. */
 export interface ChargeOptions {
     /**
-     * Makes the charge idempotent: its first result is kept with a hash of its
-     * payload for `requestTtlMs`; a repeat returns that result and applies
-     * nothing, a repeat with another payload fails with `REQUEST_ID_CONFLICT`.
+     * Makes the charge idempotent: its first result is kept with a hash of the
+     * charged entries for `requestTtlMs`; a repeat returns that result and
+     * applies nothing, a repeat with other entries fails with
+     * `REQUEST_ID_CONFLICT`. `createWith` and `ttlMs` are not part of the hash,
+     * so a retry that recomputes them gets the stored verdict.
      */
     readonly requestId?: string | undefined;
     /** Creates the budget with this declaration, in the same script call, if it does not exist. */
@@ -62,6 +101,13 @@ export interface BudgetSnapshot {
     /** Milliseconds until the budget expires, or `undefined` when it has no time to live. */
     readonly ttlMs: number | undefined;
 }
+/**
+ * The most entries one checkpoint may have (`CHECKPOINT_TOO_LARGE` beyond).
+ * The script reads only the distinct dimensions, so size costs no memory on
+ * the server, but it runs atomically: a checkpoint of this size blocks the
+ * server for a few milliseconds. Sum a larger one per dimension first.
+ */
+export declare const MAX_ENTRIES = 65536;
 /**
  * Budgets kept in Redis, shared by every process and machine that uses the
  * same server (or Cluster) and prefix, with the in-process kernel's exact
@@ -141,16 +187,20 @@ export declare class RedisBudgets {
     remaining(key: string, dim: Dim): Promise<bigint | undefined>;
     /**
      * Zeroes every spent counter of the budget at `key`; limits, warn
-     * thresholds and its time to live stay.
+     * thresholds and its time to live stay. Without a `requestId`, a resend
+     * (yours, or the client's after a reconnect) wipes charges made since.
      *
-     * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE`.
+     * @throws {StoreError} `NO_BUDGET`, `REQUEST_ID_CONFLICT` or `STORE_UNAVAILABLE`.
      */
-    reset(key: string): Promise<void>;
+    reset(key: string, options?: WriteOptions): Promise<void>;
     /**
-     * Deletes the budget at `key`. Resolves whether there was one. Stored
-     * request results are left to expire.
+     * Deletes the budget at `key`. Resolves whether there was one (a resend
+     * with the same `requestId` resolves the first answer and deletes nothing
+     * again). Stored request results are left to expire.
+     *
+     * @throws {StoreError} `REQUEST_ID_CONFLICT` or `STORE_UNAVAILABLE`.
      */
-    delete(key: string): Promise<boolean>;
+    delete(key: string, options?: WriteOptions): Promise<boolean>;
     /** The limits, warn thresholds and spent of every declared dimension, and the time to live; `undefined` when there is no budget. */
     snapshot(key: string): Promise<BudgetSnapshot | undefined>;
 }

@@ -5,7 +5,7 @@
 // ./errors, the kernel's builder through ./native); the accounting runs in
 // the Lua scripts of ./scripts, one atomic call per operation.
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.RedisBudgets = void 0;
+exports.RedisBudgets = exports.MAX_ENTRIES = void 0;
 const amounts_1 = require("../amounts");
 const budget_1 = require("../budget");
 const dims_1 = require("../dims");
@@ -29,6 +29,13 @@ const MAX_PREFIX = 256;
 const LONE_SURROGATE = /\p{Cs}/u;
 const HASH_TAG = /[%{}]/g;
 const MAX_MS = 2 ** 47;
+/**
+ * The most entries one checkpoint may have (`CHECKPOINT_TOO_LARGE` beyond).
+ * The script reads only the distinct dimensions, so size costs no memory on
+ * the server, but it runs atomically: a checkpoint of this size blocks the
+ * server for a few milliseconds. Sum a larger one per dimension first.
+ */
+exports.MAX_ENTRIES = 65_536;
 function escapeTag(char) {
     return char === '%' ? '%25' : char === '{' ? '%7B' : '%7D';
 }
@@ -110,6 +117,9 @@ function unknownDimension(dim) {
 /** Appends a checkpoint's entries (validated as `Budget.chargeMany` validates them) to `args`; returns their dimension indexes. */
 function checkpointArgs(charges, args) {
     const dims = [];
+    const tooLarge = (count) => new errors_1.StoreError('CHECKPOINT_TOO_LARGE', `a checkpoint may have at most ${exports.MAX_ENTRIES} entries in one call, got ${count}; nothing was sent`);
+    if (Array.isArray(charges) && charges.length > exports.MAX_ENTRIES)
+        throw tooLarge(charges.length);
     if (Array.isArray(charges)) {
         for (let i = 0; i < charges.length; i++) {
             const pair = (0, budget_1.pairOf)(charges, i);
@@ -135,6 +145,14 @@ function checkpointArgs(charges, args) {
         throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${(0, values_1.describe)(charges)}`);
     }
     return dims;
+}
+function checkedFlag(value, what) {
+    if (value !== undefined && typeof value !== 'boolean')
+        throw new TypeError(`${what} must be a boolean, got ${(0, values_1.describe)(value)}`);
+    return value === true;
+}
+function conflict(requestId, key) {
+    return new errors_1.StoreError('REQUEST_ID_CONFLICT', `requestId ${(0, values_1.describe)(requestId)} was already used for a different operation on ${(0, values_1.describe)(key)}; nothing was applied`);
 }
 function noBudget(key) {
     return new errors_1.StoreError('NO_BUDGET', `no budget exists at key ${(0, values_1.describe)(key)} (never created, deleted or expired)`);
@@ -166,17 +184,23 @@ function internal(reply) {
  * ```
  */
 class RedisBudgets {
-    #run;
+    #connection;
     #prefix;
     #timeoutMs;
     #requestTtl;
+    #allowEviction;
+    #replicas;
+    #replicaTimeoutMs;
+    #aof;
+    /** The first-use check of the server (eviction policy, WAITAOF support), once per store. */
+    #checked;
     /**
      * @throws {TypeError} `client` is neither ioredis nor node-redis, or an option has the wrong type or is unknown.
      * @throws {RangeError} an option is out of range.
      */
     constructor(client, options) {
-        this.#run = (0, client_1.runnerFor)(client);
-        const o = checkedOptions(options, 'options', ['prefix', 'timeoutMs', 'requestTtlMs']);
+        this.#connection = (0, client_1.connectionFor)(client);
+        const o = checkedOptions(options, 'options', ['prefix', 'timeoutMs', 'requestTtlMs', 'allowEviction', 'replicas', 'replicaTimeoutMs', 'aof']);
         const prefix = o.prefix === undefined ? 'bk' : checkedString(o.prefix, 'options.prefix', MAX_PREFIX);
         if (prefix.includes('{') || prefix.includes('}')) {
             throw new RangeError(`options.prefix must not contain '{' or '}' (the key's hash tag follows it), got ${(0, values_1.describe)(prefix)}`);
@@ -184,6 +208,17 @@ class RedisBudgets {
         this.#prefix = prefix;
         this.#timeoutMs = o.timeoutMs === undefined ? 1000 : checkedMs(o.timeoutMs, 'options.timeoutMs');
         this.#requestTtl = String(o.requestTtlMs === undefined ? 600_000 : checkedMs(o.requestTtlMs, 'options.requestTtlMs'));
+        this.#allowEviction = checkedFlag(o.allowEviction, 'options.allowEviction');
+        this.#aof = checkedFlag(o.aof, 'options.aof');
+        const replicas = o.replicas ?? 0;
+        if (typeof replicas !== 'number' || !Number.isSafeInteger(replicas) || replicas < 0 || replicas > 64) {
+            throw new RangeError(`options.replicas must be an integer from 0 to 64, got ${(0, values_1.describe)(replicas)}`);
+        }
+        this.#replicas = replicas;
+        this.#replicaTimeoutMs = o.replicaTimeoutMs === undefined ? 1000 : checkedMs(o.replicaTimeoutMs, 'options.replicaTimeoutMs');
+        if ((replicas > 0 || this.#aof) && this.#connection.command === undefined) {
+            throw new TypeError('options.replicas and options.aof need a standalone client: WAIT must follow the write on its connection, which a Cluster client does not promise');
+        }
     }
     /**
      * The Redis key of the budget named `key`: `PREFIX:{KEY}`, with `%`, `{`
@@ -206,16 +241,17 @@ class RedisBudgets {
     async create(key, declarations, options) {
         const redisKey = this.redisKey(key);
         const args = declarationArgs(declarations, 'declarations');
-        const o = checkedOptions(options, 'options', ['ttlMs', 'ifAbsent']);
-        if (o.ifAbsent !== undefined && typeof o.ifAbsent !== 'boolean') {
-            throw new TypeError(`options.ifAbsent must be a boolean, got ${(0, values_1.describe)(o.ifAbsent)}`);
-        }
+        const o = checkedOptions(options, 'options', ['ttlMs', 'ifAbsent', 'requestId']);
+        const ifAbsent = checkedFlag(o.ifAbsent, 'options.ifAbsent');
         const ttl = o.ttlMs === undefined ? '0' : String(checkedMs(o.ttlMs, 'options.ttlMs'));
-        const reply = await this.#call(SCRIPTS.create, [redisKey], [o.ifAbsent === true ? '1' : '0', ttl, ...args]);
+        const keys = this.#keys(redisKey, o.requestId);
+        const reply = await this.#write(SCRIPTS.create, keys, [this.#requestTtl, ifAbsent ? '1' : '0', ttl, ...args]);
         if (reply === 1)
             return true;
         if (reply === 0)
             return false;
+        if (reply === -2)
+            throw conflict(o.requestId, key);
         throw internal(reply);
     }
     /**
@@ -246,9 +282,7 @@ class RedisBudgets {
     }
     async #charge(key, redisKey, options, dims, entries) {
         const o = checkedOptions(options, 'options', ['requestId', 'createWith', 'ttlMs']);
-        const keys = [redisKey];
-        if (o.requestId !== undefined)
-            keys.push(`${redisKey}:rq:${checkedString(o.requestId, 'options.requestId', MAX_REQUEST_ID)}`);
+        const keys = this.#keys(redisKey, o.requestId);
         let head;
         if (o.createWith === undefined) {
             if (o.ttlMs !== undefined)
@@ -260,7 +294,7 @@ class RedisBudgets {
             const ttl = o.ttlMs === undefined ? '0' : String(checkedMs(o.ttlMs, 'options.ttlMs'));
             head = [this.#requestTtl, ttl, String(declaration.length / 3), ...declaration];
         }
-        const reply = await this.#call(SCRIPTS.charge, keys, head.concat(entries));
+        const reply = await this.#write(SCRIPTS.charge, keys, head.concat(entries));
         if (typeof reply !== 'number' || !Number.isInteger(reply))
             throw internal(reply);
         if (reply === 0)
@@ -273,9 +307,8 @@ class RedisBudgets {
         }
         if (reply === -1)
             throw noBudget(key);
-        if (reply === -2) {
-            throw new errors_1.StoreError('REQUEST_ID_CONFLICT', `requestId ${(0, values_1.describe)(o.requestId)} was already used for a different operation on ${(0, values_1.describe)(key)}; nothing was applied`);
-        }
+        if (reply === -2)
+            throw conflict(o.requestId, key);
         const dim = dims[-3 - reply];
         if (dim === undefined)
             throw internal(reply);
@@ -319,29 +352,39 @@ class RedisBudgets {
     }
     /**
      * Zeroes every spent counter of the budget at `key`; limits, warn
-     * thresholds and its time to live stay.
+     * thresholds and its time to live stay. Without a `requestId`, a resend
+     * (yours, or the client's after a reconnect) wipes charges made since.
      *
-     * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE`.
+     * @throws {StoreError} `NO_BUDGET`, `REQUEST_ID_CONFLICT` or `STORE_UNAVAILABLE`.
      */
-    async reset(key) {
+    async reset(key, options) {
         const redisKey = this.redisKey(key);
-        const reply = await this.#call(SCRIPTS.reset, [redisKey], []);
+        const o = checkedOptions(options, 'options', ['requestId']);
+        const reply = await this.#write(SCRIPTS.reset, this.#keys(redisKey, o.requestId), [this.#requestTtl]);
         if (reply === -1)
             throw noBudget(key);
+        if (reply === -2)
+            throw conflict(o.requestId, key);
         if (reply !== 0)
             throw internal(reply);
     }
     /**
-     * Deletes the budget at `key`. Resolves whether there was one. Stored
-     * request results are left to expire.
+     * Deletes the budget at `key`. Resolves whether there was one (a resend
+     * with the same `requestId` resolves the first answer and deletes nothing
+     * again). Stored request results are left to expire.
+     *
+     * @throws {StoreError} `REQUEST_ID_CONFLICT` or `STORE_UNAVAILABLE`.
      */
-    async delete(key) {
+    async delete(key, options) {
         const redisKey = this.redisKey(key);
-        const reply = await this.#call(SCRIPTS.delete, [redisKey], []);
+        const o = checkedOptions(options, 'options', ['requestId']);
+        const reply = await this.#write(SCRIPTS.delete, this.#keys(redisKey, o.requestId), [this.#requestTtl]);
         if (reply === 1)
             return true;
         if (reply === 0)
             return false;
+        if (reply === -2)
+            throw conflict(o.requestId, key);
         throw internal(reply);
     }
     /** The limits, warn thresholds and spent of every declared dimension, and the time to live; `undefined` when there is no budget. */
@@ -374,16 +417,88 @@ class RedisBudgets {
         const ttl = reply[0];
         return Object.freeze({ dims: Object.freeze(dims), ttlMs: ttl >= 0 ? ttl : undefined });
     }
-    /** Runs a script within `timeoutMs`; any failure of the client or the server is `STORE_UNAVAILABLE`. */
-    #call(s, keys, args) {
-        const timeoutMs = this.#timeoutMs;
+    /** The script keys: the budget, and the request id's key in the budget's slot. */
+    #keys(redisKey, requestId) {
+        if (requestId === undefined)
+            return [redisKey];
+        return [redisKey, `${redisKey}:rq:${checkedString(requestId, 'options.requestId', MAX_REQUEST_ID)}`];
+    }
+    /** Runs a writing script, then waits for `replicas` when asked. */
+    async #write(s, keys, args) {
+        const reply = await this.#call(s, keys, args, keys.length > 1 ? 'retry with the same requestId' : 'without a requestId a retry may apply it twice');
+        if (this.#replicas > 0 || this.#aof)
+            await this.#replicated();
+        return reply;
+    }
+    /** `WAIT` (or `WAITAOF`) on the connection that sent the write; fewer acknowledgements are `NOT_REPLICATED`. */
+    async #replicated() {
+        const command = this.#connection.command;
+        const wanted = this.#replicas;
+        const timeout = String(this.#replicaTimeoutMs);
+        const args = this.#aof ? ['WAITAOF', '1', String(wanted), timeout] : ['WAIT', String(wanted), timeout];
+        const reply = await this.#bounded(() => command(args), this.#replicaTimeoutMs + this.#timeoutMs, 'the write was applied on the primary; its replication is unknown');
+        const [local, replicas] = Array.isArray(reply) ? [Number(reply[0]), Number(reply[1])] : [1, Number(reply)];
+        if (!(local >= 1) || !(replicas >= wanted)) {
+            const what = this.#aof ? `${local} local and ${replicas} replica AOF fsyncs` : `${replicas} replicas`;
+            throw new errors_1.StoreError('NOT_REPLICATED', `the write was applied on the primary but only ${what} of ${wanted} acknowledged it within ${timeout} ms; a failover now may lose it`, undefined, true);
+        }
+    }
+    /** The first-use check: the eviction policy (and WAITAOF support), once per store; a refusal is thrown on every call. */
+    #check() {
+        this.#checked ??= this.#checkServer();
+        return this.#checked;
+    }
+    async #checkServer() {
+        const servers = this.#connection.servers;
+        let policies;
+        try {
+            policies = await this.#bounded(async () => {
+                const nodes = await servers();
+                return Promise.all(nodes.map(async (node) => {
+                    const reply = await node(['CONFIG', 'GET', 'maxmemory-policy']);
+                    const value = Array.isArray(reply) ? reply[1] : reply?.['maxmemory-policy'];
+                    if (typeof value !== 'string')
+                        throw new Error(`CONFIG GET maxmemory-policy answered ${(0, values_1.describe)(reply)}`);
+                    return value;
+                }));
+            }, this.#timeoutMs, 'nothing was sent');
+        }
+        catch (error) {
+            if (error instanceof errors_1.StoreError) {
+                this.#checked = undefined;
+                throw error;
+            }
+            const message = error instanceof Error ? error.message : String(error);
+            process.emitWarning(`budgetkernel/redis could not read maxmemory-policy (${message}); make sure it is noeviction, or budgets and stored results may be evicted`, { code: 'BUDGETKERNEL_EVICTION_UNCHECKED' });
+            policies = [];
+        }
+        const unsafe = policies.find((policy) => policy !== 'noeviction');
+        if (unsafe !== undefined && !this.#allowEviction) {
+            throw new errors_1.StoreError('UNSAFE_EVICTION_POLICY', `the Redis server's maxmemory-policy is ${(0, values_1.describe)(unsafe)}, not 'noeviction': it may evict budgets (a quota silently reset) and stored results (a retry charged twice); nothing was sent. Use a dedicated instance with noeviction, or pass { allowEviction: true }`);
+        }
+        if (this.#aof) {
+            const command = this.#connection.command;
+            const info = String(await this.#bounded(() => command(['INFO', 'server']), this.#timeoutMs, 'nothing was sent'));
+            const version = /redis_version:(\d+)\.(\d+)/.exec(info);
+            if (version === null || Number(version[1]) * 100 + Number(version[2]) < 702) {
+                throw new errors_1.StoreError('STORE_UNAVAILABLE', `options.aof needs WAITAOF (Redis 7.2 or later); the server is ${version === null ? 'of unknown version' : `${version[1]}.${version[2]}`}; nothing was sent`);
+            }
+        }
+    }
+    /** Runs a script within `timeoutMs` after the first-use check; any failure of the client or the server is `STORE_UNAVAILABLE`. */
+    async #call(s, keys, args, retry = 'a read is safe to retry') {
+        await this.#check();
+        return this.#bounded(() => this.#connection.run(s, keys, args), this.#timeoutMs, `the operation may or may not have been applied (${retry})`);
+    }
+    /** `send()` within `timeoutMs`; its failure or the timeout is `STORE_UNAVAILABLE` saying `what`. */
+    #bounded(send, timeoutMs, what) {
         return new Promise((resolve, reject) => {
             const timer = setTimeout(() => {
-                reject(new errors_1.StoreError('STORE_UNAVAILABLE', `Redis did not answer within ${timeoutMs} ms; the operation may or may not have been applied (retry with the same requestId)`));
+                reject(new errors_1.StoreError('STORE_UNAVAILABLE', `Redis did not answer within ${timeoutMs} ms; ${what}`));
             }, timeoutMs);
             let sent;
             try {
-                sent = this.#run(s, keys, args);
+                sent = send();
             }
             catch (error) {
                 sent = Promise.reject(error);
@@ -394,7 +509,7 @@ class RedisBudgets {
             }, (error) => {
                 clearTimeout(timer);
                 const message = error instanceof Error ? error.message : String(error);
-                reject(new errors_1.StoreError('STORE_UNAVAILABLE', `Redis failed: ${message}; the operation may or may not have been applied (retry with the same requestId)`, error));
+                reject(new errors_1.StoreError('STORE_UNAVAILABLE', `Redis failed: ${message}; ${what}`, error));
             });
         });
     }

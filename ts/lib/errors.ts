@@ -79,9 +79,23 @@ export class ChargeError extends BudgetError {
  *   memory). The operation may or may not have been applied: retry it with the
  *   same `requestId`;
  * - `REQUEST_ID_CONFLICT`: the `requestId` was already used, within its time to
- *   live, by an operation with a different payload. Nothing was applied.
+ *   live, by an operation with a different payload. Nothing was applied;
+ * - `CHECKPOINT_TOO_LARGE`: a checkpoint has more entries than the store takes
+ *   in one script call (`MAX_ENTRIES`). Nothing was sent;
+ * - `UNSAFE_EVICTION_POLICY`: the server's `maxmemory-policy` is not
+ *   `noeviction`, so it may evict budgets and stored results (a quota reset,
+ *   a double charge). Nothing was sent; pass `allowEviction: true` to accept it;
+ * - `NOT_REPLICATED`: the write was applied on the primary (`applied: true`)
+ *   but fewer replicas (or AOF fsyncs) than `replicas` acknowledged it within
+ *   `replicaTimeoutMs`; a failover now may lose it.
  */
-export type StoreErrorCode = 'NO_BUDGET' | 'STORE_UNAVAILABLE' | 'REQUEST_ID_CONFLICT'
+export type StoreErrorCode =
+  | 'NO_BUDGET'
+  | 'STORE_UNAVAILABLE'
+  | 'REQUEST_ID_CONFLICT'
+  | 'CHECKPOINT_TOO_LARGE'
+  | 'UNSAFE_EVICTION_POLICY'
+  | 'NOT_REPLICATED'
 
 /**
  * A shared store could not carry out an operation (see {@link StoreErrorCode}).
@@ -90,9 +104,12 @@ export type StoreErrorCode = 'NO_BUDGET' | 'STORE_UNAVAILABLE' | 'REQUEST_ID_CON
  */
 export class StoreError extends BudgetError {
   declare readonly code: StoreErrorCode
+  /** `true` when the store knows the write was applied (`NOT_REPLICATED`); `undefined` otherwise. */
+  readonly applied: true | undefined
 
-  constructor(code: StoreErrorCode, message: string, cause?: unknown) {
+  constructor(code: StoreErrorCode, message: string, cause?: unknown, applied?: true) {
     super(code, undefined, message)
+    this.applied = applied
     if (cause !== undefined) {
       Object.defineProperty(this, 'cause', { value: cause, enumerable: false, configurable: true, writable: true })
     }

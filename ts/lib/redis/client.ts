@@ -42,16 +42,64 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT')
 }
 
+/** Sends one command (`['CONFIG', 'GET', 'maxmemory-policy']`) on a connection and resolves its reply. */
+export type Command = (args: readonly string[]) => Promise<unknown>
+
+/** What the store needs of a client. */
+export interface Connection {
+  readonly run: Runner
+  /** The client's one connection (standalone clients only): a `WAIT` sent here follows the writes sent before it. */
+  readonly command: Command | undefined
+  /** One command sender per primary (every master of a Cluster), for the first-use check. */
+  readonly servers: () => Promise<Command[]>
+}
+
+type Methods = Record<string, ((...args: unknown[]) => unknown) | undefined>
+
+/** The connection for a client; a `TypeError` for anything that is neither ioredis nor node-redis. */
+export function connectionFor(client: unknown): Connection {
+  const run = runnerFor(client)
+  const c = client as Methods & { masters?: unknown; status?: unknown; once?: unknown }
+  if (typeof c.defineCommand === 'function') {
+    const call = (target: Methods): Command => (args) => (target.call as (...a: readonly string[]) => Promise<unknown>)(...args)
+    if (typeof c.nodes === 'function') {
+      // ioredis Cluster: its masters once it has connected.
+      const servers = async (): Promise<Command[]> => {
+        if (c.status !== 'ready') await new Promise((resolve) => (c.once as (event: string, f: () => void) => void)('ready', () => resolve(undefined)))
+        return ((c.nodes as (role: string) => Methods[])('master')).map(call)
+      }
+      return { run, command: undefined, servers }
+    }
+    const command = call(c)
+    return { run, command, servers: async () => [command] }
+  }
+  const send = (target: Methods): Command => (args) => (target.sendCommand as (a: readonly string[]) => Promise<unknown>)(args)
+  if (Array.isArray(c.masters) && typeof c.nodeClient === 'function') {
+    // node-redis cluster: a client per master.
+    const servers = async (): Promise<Command[]> =>
+      Promise.all((c.masters as unknown[]).map(async (master) => send((await (c.nodeClient as (m: unknown) => unknown)(master)) as Methods)))
+    return { run, command: undefined, servers }
+  }
+  const command = send(c)
+  return { run, command, servers: async () => [command] }
+}
+
 /** The runner for a client; a `TypeError` for anything that is neither ioredis nor node-redis. */
 export function runnerFor(client: unknown): Runner {
   const c = client as Record<string, unknown> | null
   if (typeof c === 'object' && c !== null && typeof c.evalsha === 'function' && typeof c.eval === 'function' && typeof c.defineCommand === 'function') {
     const io = client as IoredisLike
-    return (s, keys, args) =>
-      io.evalsha(s.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
+    // One array argument (ioredis flattens it): spreading a checkpoint's
+    // 2 × MAX_ENTRIES strings into a call overflows V8's stack.
+    const evalsha = io.evalsha as unknown as (sha: string, numKeys: number, keysAndArgs: readonly string[]) => Promise<unknown>
+    const evaluate = io.eval as unknown as (source: string, numKeys: number, keysAndArgs: readonly string[]) => Promise<unknown>
+    return (s, keys, args) => {
+      const keysAndArgs = keys.concat(args)
+      return evalsha.call(io, s.sha, keys.length, keysAndArgs).catch((error: unknown) => {
         if (!isNoScript(error)) throw error
-        return io.eval(s.source, keys.length, ...keys, ...args)
+        return evaluate.call(io, s.source, keys.length, keysAndArgs)
       })
+    }
   }
   if (typeof c === 'object' && c !== null && typeof c.evalSha === 'function' && typeof c.eval === 'function') {
     const nr = client as NodeRedisLike

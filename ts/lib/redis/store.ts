@@ -11,7 +11,7 @@ import { StoreError } from '../errors'
 import { native } from '../native'
 import { describe } from '../values'
 import { EXHAUSTED, VERDICTS, WARN, type Verdict } from '../verdicts'
-import { runnerFor, script, type RedisClientLike, type Runner } from './client'
+import { connectionFor, script, type Connection, type RedisClientLike } from './client'
 import { CHARGE, CREATE, DELETE, READ, RESET } from './scripts'
 
 const SCRIPTS = {
@@ -41,14 +41,50 @@ export interface RedisBudgetsOptions {
   /**
    * How long an operation may take, in milliseconds (default 1000), before it
    * fails with `STORE_UNAVAILABLE`. The command may still reach the server
-   * later (clients queue and resend), so retry with the same `requestId`.
+   * later (clients queue and resend), so retry a write with the same `requestId`.
    */
   readonly timeoutMs?: number | undefined
   /**
    * How long a `requestId`'s first result is kept, in milliseconds (default
-   * 600,000). It must outlast the whole window in which a charge may be retried.
+   * 600,000). It must outlast the whole window in which a write may be retried.
+   * Each stored result is a key of about 100 bytes: the memory it costs is
+   * about (writes with a request id per second) × requestTtlMs / 1000 × 100 B.
    */
   readonly requestTtlMs?: number | undefined
+  /**
+   * Accept a server whose `maxmemory-policy` is not `noeviction` (default
+   * `false`: on first use the store reads the policy with `CONFIG GET` and
+   * every call throws `UNSAFE_EVICTION_POLICY` when it is anything else,
+   * because an evicted budget or stored result resets a quota or lets a retry
+   * charge twice). Where `CONFIG GET` is refused (ACL, managed services) the
+   * store warns once with `process.emitWarning` and goes on.
+   */
+  readonly allowEviction?: boolean | undefined
+  /**
+   * Wait after each write until this many replicas have it (`WAIT`), at most
+   * `replicaTimeoutMs`; fewer acknowledgements throw `NOT_REPLICATED` with
+   * `applied: true`. Default 0: replication is asynchronous and a failover
+   * may lose acknowledged writes. Not with a Cluster client.
+   */
+  readonly replicas?: number | undefined
+  /** How long a write waits for `replicas` (default 1000 ms). */
+  readonly replicaTimeoutMs?: number | undefined
+  /**
+   * With `replicas`: wait for the local AOF fsync and `replicas` replicas'
+   * AOF fsyncs instead (`WAITAOF`, Redis 7.2 or later; on an older server
+   * every call throws `STORE_UNAVAILABLE` and nothing is sent).
+   */
+  readonly aof?: boolean | undefined
+}
+
+/** Options of {@link RedisBudgets.reset} and {@link RedisBudgets.delete}. */
+export interface WriteOptions {
+  /**
+   * Makes the write idempotent: its first result is kept for `requestTtlMs`;
+   * a resend returns it and does nothing again (a resent `reset` does not wipe
+   * charges made since), an id used for another operation is `REQUEST_ID_CONFLICT`.
+   */
+  readonly requestId?: string | undefined
 }
 
 /** Options of {@link RedisBudgets.create}. */
@@ -57,14 +93,18 @@ export interface CreateOptions {
   readonly ttlMs?: number | undefined
   /** Leave an existing budget alone (and resolve `false`) instead of replacing it. */
   readonly ifAbsent?: boolean | undefined
+  /** As {@link WriteOptions.requestId}; the payload is the declaration and `ifAbsent`, not `ttlMs`. */
+  readonly requestId?: string | undefined
 }
 
 /** Options of {@link RedisBudgets.charge} and {@link RedisBudgets.chargeMany}. */
 export interface ChargeOptions {
   /**
-   * Makes the charge idempotent: its first result is kept with a hash of its
-   * payload for `requestTtlMs`; a repeat returns that result and applies
-   * nothing, a repeat with another payload fails with `REQUEST_ID_CONFLICT`.
+   * Makes the charge idempotent: its first result is kept with a hash of the
+   * charged entries for `requestTtlMs`; a repeat returns that result and
+   * applies nothing, a repeat with other entries fails with
+   * `REQUEST_ID_CONFLICT`. `createWith` and `ttlMs` are not part of the hash,
+   * so a retry that recomputes them gets the stored verdict.
    */
   readonly requestId?: string | undefined
   /** Creates the budget with this declaration, in the same script call, if it does not exist. */
@@ -96,6 +136,14 @@ const MAX_PREFIX = 256
 const LONE_SURROGATE = /\p{Cs}/u
 const HASH_TAG = /[%{}]/g
 const MAX_MS = 2 ** 47
+
+/**
+ * The most entries one checkpoint may have (`CHECKPOINT_TOO_LARGE` beyond).
+ * The script reads only the distinct dimensions, so size costs no memory on
+ * the server, but it runs atomically: a checkpoint of this size blocks the
+ * server for a few milliseconds. Sum a larger one per dimension first.
+ */
+export const MAX_ENTRIES = 65_536
 
 function escapeTag(char: string): string {
   return char === '%' ? '%25' : char === '{' ? '%7B' : '%7D'
@@ -177,6 +225,9 @@ function unknownDimension(dim: number): Error {
 /** Appends a checkpoint's entries (validated as `Budget.chargeMany` validates them) to `args`; returns their dimension indexes. */
 function checkpointArgs(charges: unknown, args: string[]): number[] {
   const dims: number[] = []
+  const tooLarge = (count: number) =>
+    new StoreError('CHECKPOINT_TOO_LARGE', `a checkpoint may have at most ${MAX_ENTRIES} entries in one call, got ${count}; nothing was sent`)
+  if (Array.isArray(charges) && charges.length > MAX_ENTRIES) throw tooLarge(charges.length)
   if (Array.isArray(charges)) {
     for (let i = 0; i < charges.length; i++) {
       const pair = pairOf(charges, i)
@@ -199,6 +250,15 @@ function checkpointArgs(charges: unknown, args: string[]): number[] {
     throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${describe(charges)}`)
   }
   return dims
+}
+
+function checkedFlag(value: unknown, what: string): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${describe(value)}`)
+  return value === true
+}
+
+function conflict(requestId: unknown, key: string): StoreError {
+  return new StoreError('REQUEST_ID_CONFLICT', `requestId ${describe(requestId)} was already used for a different operation on ${describe(key)}; nothing was applied`)
 }
 
 function noBudget(key: string): StoreError {
@@ -233,18 +293,24 @@ function internal(reply: unknown): Error {
  * ```
  */
 export class RedisBudgets {
-  readonly #run: Runner
+  readonly #connection: Connection
   readonly #prefix: string
   readonly #timeoutMs: number
   readonly #requestTtl: string
+  readonly #allowEviction: boolean
+  readonly #replicas: number
+  readonly #replicaTimeoutMs: number
+  readonly #aof: boolean
+  /** The first-use check of the server (eviction policy, WAITAOF support), once per store. */
+  #checked: Promise<void> | undefined
 
   /**
    * @throws {TypeError} `client` is neither ioredis nor node-redis, or an option has the wrong type or is unknown.
    * @throws {RangeError} an option is out of range.
    */
   constructor(client: RedisClientLike, options?: RedisBudgetsOptions) {
-    this.#run = runnerFor(client)
-    const o = checkedOptions(options, 'options', ['prefix', 'timeoutMs', 'requestTtlMs'])
+    this.#connection = connectionFor(client)
+    const o = checkedOptions(options, 'options', ['prefix', 'timeoutMs', 'requestTtlMs', 'allowEviction', 'replicas', 'replicaTimeoutMs', 'aof'])
     const prefix = o.prefix === undefined ? 'bk' : checkedString(o.prefix, 'options.prefix', MAX_PREFIX)
     if (prefix.includes('{') || prefix.includes('}')) {
       throw new RangeError(`options.prefix must not contain '{' or '}' (the key's hash tag follows it), got ${describe(prefix)}`)
@@ -252,6 +318,17 @@ export class RedisBudgets {
     this.#prefix = prefix
     this.#timeoutMs = o.timeoutMs === undefined ? 1000 : checkedMs(o.timeoutMs, 'options.timeoutMs')
     this.#requestTtl = String(o.requestTtlMs === undefined ? 600_000 : checkedMs(o.requestTtlMs, 'options.requestTtlMs'))
+    this.#allowEviction = checkedFlag(o.allowEviction, 'options.allowEviction')
+    this.#aof = checkedFlag(o.aof, 'options.aof')
+    const replicas = o.replicas ?? 0
+    if (typeof replicas !== 'number' || !Number.isSafeInteger(replicas) || replicas < 0 || replicas > 64) {
+      throw new RangeError(`options.replicas must be an integer from 0 to 64, got ${describe(replicas)}`)
+    }
+    this.#replicas = replicas
+    this.#replicaTimeoutMs = o.replicaTimeoutMs === undefined ? 1000 : checkedMs(o.replicaTimeoutMs, 'options.replicaTimeoutMs')
+    if ((replicas > 0 || this.#aof) && this.#connection.command === undefined) {
+      throw new TypeError('options.replicas and options.aof need a standalone client: WAIT must follow the write on its connection, which a Cluster client does not promise')
+    }
   }
 
   /**
@@ -276,14 +353,14 @@ export class RedisBudgets {
   async create(key: string, declarations: Declaration, options?: CreateOptions): Promise<boolean> {
     const redisKey = this.redisKey(key)
     const args = declarationArgs(declarations, 'declarations')
-    const o = checkedOptions(options, 'options', ['ttlMs', 'ifAbsent'])
-    if (o.ifAbsent !== undefined && typeof o.ifAbsent !== 'boolean') {
-      throw new TypeError(`options.ifAbsent must be a boolean, got ${describe(o.ifAbsent)}`)
-    }
+    const o = checkedOptions(options, 'options', ['ttlMs', 'ifAbsent', 'requestId'])
+    const ifAbsent = checkedFlag(o.ifAbsent, 'options.ifAbsent')
     const ttl = o.ttlMs === undefined ? '0' : String(checkedMs(o.ttlMs, 'options.ttlMs'))
-    const reply = await this.#call(SCRIPTS.create, [redisKey], [o.ifAbsent === true ? '1' : '0', ttl, ...args])
+    const keys = this.#keys(redisKey, o.requestId)
+    const reply = await this.#write(SCRIPTS.create, keys, [this.#requestTtl, ifAbsent ? '1' : '0', ttl, ...args])
     if (reply === 1) return true
     if (reply === 0) return false
+    if (reply === -2) throw conflict(o.requestId, key)
     throw internal(reply)
   }
 
@@ -321,8 +398,7 @@ export class RedisBudgets {
 
   async #charge(key: string, redisKey: string, options: unknown, dims: readonly number[], entries: readonly string[]): Promise<Verdict> {
     const o = checkedOptions(options, 'options', ['requestId', 'createWith', 'ttlMs'])
-    const keys = [redisKey]
-    if (o.requestId !== undefined) keys.push(`${redisKey}:rq:${checkedString(o.requestId, 'options.requestId', MAX_REQUEST_ID)}`)
+    const keys = this.#keys(redisKey, o.requestId)
     let head: string[]
     if (o.createWith === undefined) {
       if (o.ttlMs !== undefined) throw new TypeError('options.ttlMs applies to a budget created by options.createWith; give both')
@@ -332,7 +408,7 @@ export class RedisBudgets {
       const ttl = o.ttlMs === undefined ? '0' : String(checkedMs(o.ttlMs, 'options.ttlMs'))
       head = [this.#requestTtl, ttl, String(declaration.length / 3), ...declaration]
     }
-    const reply = await this.#call(SCRIPTS.charge, keys, head.concat(entries))
+    const reply = await this.#write(SCRIPTS.charge, keys, head.concat(entries))
     if (typeof reply !== 'number' || !Number.isInteger(reply)) throw internal(reply)
     if (reply === 0) return VERDICTS[0] as Verdict
     if (reply > 0) {
@@ -341,9 +417,7 @@ export class RedisBudgets {
       return VERDICTS[(reply & 1) === 1 ? WARN + dim : EXHAUSTED + dim] as Verdict
     }
     if (reply === -1) throw noBudget(key)
-    if (reply === -2) {
-      throw new StoreError('REQUEST_ID_CONFLICT', `requestId ${describe(o.requestId)} was already used for a different operation on ${describe(key)}; nothing was applied`)
-    }
+    if (reply === -2) throw conflict(o.requestId, key)
     const dim = dims[-3 - reply]
     if (dim === undefined) throw internal(reply)
     throw unknownDimension(dim)
@@ -386,26 +460,34 @@ export class RedisBudgets {
 
   /**
    * Zeroes every spent counter of the budget at `key`; limits, warn
-   * thresholds and its time to live stay.
+   * thresholds and its time to live stay. Without a `requestId`, a resend
+   * (yours, or the client's after a reconnect) wipes charges made since.
    *
-   * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE`.
+   * @throws {StoreError} `NO_BUDGET`, `REQUEST_ID_CONFLICT` or `STORE_UNAVAILABLE`.
    */
-  async reset(key: string): Promise<void> {
+  async reset(key: string, options?: WriteOptions): Promise<void> {
     const redisKey = this.redisKey(key)
-    const reply = await this.#call(SCRIPTS.reset, [redisKey], [])
+    const o = checkedOptions(options, 'options', ['requestId'])
+    const reply = await this.#write(SCRIPTS.reset, this.#keys(redisKey, o.requestId), [this.#requestTtl])
     if (reply === -1) throw noBudget(key)
+    if (reply === -2) throw conflict(o.requestId, key)
     if (reply !== 0) throw internal(reply)
   }
 
   /**
-   * Deletes the budget at `key`. Resolves whether there was one. Stored
-   * request results are left to expire.
+   * Deletes the budget at `key`. Resolves whether there was one (a resend
+   * with the same `requestId` resolves the first answer and deletes nothing
+   * again). Stored request results are left to expire.
+   *
+   * @throws {StoreError} `REQUEST_ID_CONFLICT` or `STORE_UNAVAILABLE`.
    */
-  async delete(key: string): Promise<boolean> {
+  async delete(key: string, options?: WriteOptions): Promise<boolean> {
     const redisKey = this.redisKey(key)
-    const reply = await this.#call(SCRIPTS.delete, [redisKey], [])
+    const o = checkedOptions(options, 'options', ['requestId'])
+    const reply = await this.#write(SCRIPTS.delete, this.#keys(redisKey, o.requestId), [this.#requestTtl])
     if (reply === 1) return true
     if (reply === 0) return false
+    if (reply === -2) throw conflict(o.requestId, key)
     throw internal(reply)
   }
 
@@ -436,16 +518,93 @@ export class RedisBudgets {
     return Object.freeze({ dims: Object.freeze(dims), ttlMs: ttl >= 0 ? ttl : undefined })
   }
 
-  /** Runs a script within `timeoutMs`; any failure of the client or the server is `STORE_UNAVAILABLE`. */
-  #call(s: (typeof SCRIPTS)[keyof typeof SCRIPTS], keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const timeoutMs = this.#timeoutMs
+  /** The script keys: the budget, and the request id's key in the budget's slot. */
+  #keys(redisKey: string, requestId: unknown): string[] {
+    if (requestId === undefined) return [redisKey]
+    return [redisKey, `${redisKey}:rq:${checkedString(requestId, 'options.requestId', MAX_REQUEST_ID)}`]
+  }
+
+  /** Runs a writing script, then waits for `replicas` when asked. */
+  async #write(s: (typeof SCRIPTS)[keyof typeof SCRIPTS], keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const reply = await this.#call(s, keys, args, keys.length > 1 ? 'retry with the same requestId' : 'without a requestId a retry may apply it twice')
+    if (this.#replicas > 0 || this.#aof) await this.#replicated()
+    return reply
+  }
+
+  /** `WAIT` (or `WAITAOF`) on the connection that sent the write; fewer acknowledgements are `NOT_REPLICATED`. */
+  async #replicated(): Promise<void> {
+    const command = this.#connection.command as NonNullable<Connection['command']>
+    const wanted = this.#replicas
+    const timeout = String(this.#replicaTimeoutMs)
+    const args = this.#aof ? ['WAITAOF', '1', String(wanted), timeout] : ['WAIT', String(wanted), timeout]
+    const reply = await this.#bounded(() => command(args), this.#replicaTimeoutMs + this.#timeoutMs, 'the write was applied on the primary; its replication is unknown')
+    const [local, replicas] = Array.isArray(reply) ? [Number(reply[0]), Number(reply[1])] : [1, Number(reply)]
+    if (!(local >= 1) || !(replicas >= wanted)) {
+      const what = this.#aof ? `${local} local and ${replicas} replica AOF fsyncs` : `${replicas} replicas`
+      throw new StoreError('NOT_REPLICATED', `the write was applied on the primary but only ${what} of ${wanted} acknowledged it within ${timeout} ms; a failover now may lose it`, undefined, true)
+    }
+  }
+
+  /** The first-use check: the eviction policy (and WAITAOF support), once per store; a refusal is thrown on every call. */
+  #check(): Promise<void> {
+    this.#checked ??= this.#checkServer()
+    return this.#checked
+  }
+
+  async #checkServer(): Promise<void> {
+    const servers = this.#connection.servers
+    let policies: string[]
+    try {
+      policies = await this.#bounded(async () => {
+        const nodes = await servers()
+        return Promise.all(nodes.map(async (node) => {
+          const reply = await node(['CONFIG', 'GET', 'maxmemory-policy'])
+          const value = Array.isArray(reply) ? reply[1] : (reply as Record<string, unknown> | null)?.['maxmemory-policy']
+          if (typeof value !== 'string') throw new Error(`CONFIG GET maxmemory-policy answered ${describe(reply)}`)
+          return value
+        }))
+      }, this.#timeoutMs, 'nothing was sent')
+    } catch (error) {
+      if (error instanceof StoreError) {
+        this.#checked = undefined
+        throw error
+      }
+      const message = error instanceof Error ? error.message : String(error)
+      process.emitWarning(
+        `budgetkernel/redis could not read maxmemory-policy (${message}); make sure it is noeviction, or budgets and stored results may be evicted`,
+        { code: 'BUDGETKERNEL_EVICTION_UNCHECKED' },
+      )
+      policies = []
+    }
+    const unsafe = policies.find((policy) => policy !== 'noeviction')
+    if (unsafe !== undefined && !this.#allowEviction) {
+      throw new StoreError('UNSAFE_EVICTION_POLICY', `the Redis server's maxmemory-policy is ${describe(unsafe)}, not 'noeviction': it may evict budgets (a quota silently reset) and stored results (a retry charged twice); nothing was sent. Use a dedicated instance with noeviction, or pass { allowEviction: true }`)
+    }
+    if (this.#aof) {
+      const command = this.#connection.command as NonNullable<Connection['command']>
+      const info = String(await this.#bounded(() => command(['INFO', 'server']), this.#timeoutMs, 'nothing was sent'))
+      const version = /redis_version:(\d+)\.(\d+)/.exec(info)
+      if (version === null || Number(version[1]) * 100 + Number(version[2]) < 702) {
+        throw new StoreError('STORE_UNAVAILABLE', `options.aof needs WAITAOF (Redis 7.2 or later); the server is ${version === null ? 'of unknown version' : `${version[1]}.${version[2]}`}; nothing was sent`)
+      }
+    }
+  }
+
+  /** Runs a script within `timeoutMs` after the first-use check; any failure of the client or the server is `STORE_UNAVAILABLE`. */
+  async #call(s: (typeof SCRIPTS)[keyof typeof SCRIPTS], keys: readonly string[], args: readonly string[], retry = 'a read is safe to retry'): Promise<unknown> {
+    await this.#check()
+    return this.#bounded(() => this.#connection.run(s, keys, args), this.#timeoutMs, `the operation may or may not have been applied (${retry})`)
+  }
+
+  /** `send()` within `timeoutMs`; its failure or the timeout is `STORE_UNAVAILABLE` saying `what`. */
+  #bounded<T>(send: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new StoreError('STORE_UNAVAILABLE', `Redis did not answer within ${timeoutMs} ms; the operation may or may not have been applied (retry with the same requestId)`))
+        reject(new StoreError('STORE_UNAVAILABLE', `Redis did not answer within ${timeoutMs} ms; ${what}`))
       }, timeoutMs)
-      let sent: Promise<unknown>
+      let sent: Promise<T>
       try {
-        sent = this.#run(s, keys, args)
+        sent = send()
       } catch (error) {
         sent = Promise.reject(error)
       }
@@ -457,7 +616,7 @@ export class RedisBudgets {
         (error: unknown) => {
           clearTimeout(timer)
           const message = error instanceof Error ? error.message : String(error)
-          reject(new StoreError('STORE_UNAVAILABLE', `Redis failed: ${message}; the operation may or may not have been applied (retry with the same requestId)`, error))
+          reject(new StoreError('STORE_UNAVAILABLE', `Redis failed: ${message}; ${what}`, error))
         },
       )
     })

@@ -464,11 +464,15 @@ class RedisBudgets {
             }, this.#timeoutMs, 'nothing was sent');
         }
         catch (error) {
-            if (error instanceof errors_1.StoreError) {
+            // The server answered with an error (NOPERM under an ACL, ERR unknown
+            // command where CONFIG is renamed): warn and go on. No answer at all
+            // is STORE_UNAVAILABLE, and the next call checks again.
+            const cause = error instanceof errors_1.StoreError ? error.cause : error;
+            const message = cause instanceof Error ? cause.message : String(cause);
+            if (!/^(NOPERM|ERR|WRONGPASS|NOAUTH)/.test(message)) {
                 this.#checked = undefined;
                 throw error;
             }
-            const message = error instanceof Error ? error.message : String(error);
             process.emitWarning(`budgetkernel/redis could not read maxmemory-policy (${message}); make sure it is noeviction, or budgets and stored results may be evicted`, { code: 'BUDGETKERNEL_EVICTION_UNCHECKED' });
             policies = [];
         }

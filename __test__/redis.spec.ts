@@ -8,9 +8,10 @@ import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import { createClient as createClient4 } from 'redis4'
 import { createClient as createClient5 } from 'redis5'
+import { createClient as createClient6 } from 'redis6'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Budget, BuilderError, ChargeError, DIMS, type Dim, type Verdict } from '../index.js'
-import { RedisBudgets, StoreError, type Declaration } from '../redis.js'
+import { MAX_ENTRIES, RedisBudgets, StoreError, type Declaration } from '../redis.js'
 import { RedisServer } from './redis-server.js'
 
 const U64_MAX = 2n ** 64n - 1n
@@ -73,7 +74,7 @@ const DECL: Declaration = [
   { dim: 'calls', limit: 3 },
 ]
 
-describe('every client: ioredis, node-redis 4, node-redis 5', () => {
+describe('every client: ioredis, node-redis 4, node-redis 5, node-redis 6', () => {
   const clients = [
     ['ioredis', async () => {
       const c = new Redis(server.port, '127.0.0.1')
@@ -88,6 +89,11 @@ describe('every client: ioredis, node-redis 4, node-redis 5', () => {
       const c = createClient5({ url: server.url })
       await c.connect()
       return { client: c, close: async () => void (await c.quit()) }
+    }],
+    ['redis 6', async () => {
+      const c = createClient6({ url: server.url })
+      await c.connect()
+      return { client: c, close: async () => void (await c.close()) }
     }],
   ] as const
 
@@ -117,6 +123,13 @@ describe('every client: ioredis, node-redis 4, node-redis 5', () => {
         expect(await s.snapshot('k')).toBeUndefined()
         await expect(s.charge('k', 'tokens', 1)).rejects.toMatchObject({ name: 'StoreError', code: 'NO_BUDGET' })
         expect(await io.exists('c:{k}')).toBe(0)
+        // A checkpoint of 3,000 entries (6,000 arguments) and one of MAX_ENTRIES, created lazily: the same verdict as in process.
+        for (const size of [3000, MAX_ENTRIES]) {
+          const big = Budget.builder().limitWithWarn('tokens', 100, 80).limit('calls', 3).build()
+          const entries = Array.from({ length: size }, (_, i) => [i % 3 === 0 ? 'calls' : 'tokens', i % 5 === 0 ? 1 : 0] as [Dim, number])
+          expect(await s.chargeMany(`big${size}`, entries, { createWith: DECL })).toBe(big.chargeMany(entries))
+          expect(await s.spent(`big${size}`, 'calls')).toBe(big.spent('calls'))
+        }
       } finally {
         await close()
       }

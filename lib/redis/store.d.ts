@@ -103,11 +103,13 @@ export interface BudgetSnapshot {
 }
 /**
  * The most entries one checkpoint may have (`CHECKPOINT_TOO_LARGE` beyond).
- * The script reads only the distinct dimensions, so size costs no memory on
- * the server, but it runs atomically: a checkpoint of this size blocks the
- * server for a few milliseconds. Sum a larger one per dimension first.
+ * The script reads only the distinct dimensions, so size costs no extra
+ * reads on the server, but the call carries two arguments per entry and runs
+ * atomically (it blocks the server while it runs), and node-redis spreads the
+ * arguments into one call, which overflows V8's stack at about 65,000 entries.
+ * Sum a larger checkpoint per dimension first.
  */
-export declare const MAX_ENTRIES = 65536;
+export declare const MAX_ENTRIES = 16384;
 /**
  * Budgets kept in Redis, shared by every process and machine that uses the
  * same server (or Cluster) and prefix, with the in-process kernel's exact

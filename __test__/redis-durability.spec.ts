@@ -146,3 +146,29 @@ describe('durability options', () => {
     }, 60_000)
   }
 })
+
+describe('ioredis with maxRetriesPerRequest: null (BullMQ-style connections)', () => {
+  it('documented, not refused: a call still fails within timeoutMs while the server is down, and its queued command is applied when the server returns, so only a requestId makes the retry safe', async () => {
+    const server = await start()
+    const io = connect(server.port, { maxRetriesPerRequest: null, retryStrategy: () => 50 })
+    const store = new RedisBudgets(io, { timeoutMs: 300 })
+    await store.create('k', DECL)
+    await server.kill9()
+    const started = Date.now()
+    await expect(store.charge('k', 'calls', 1, { requestId: 'late' })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' })
+    await expect(store.charge('k', 'calls', 1)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' })
+    expect(Date.now() - started).toBeLessThan(2 * 300 + 200)
+    // ioredis holds both commands and sends them after it reconnects, against whatever is there then.
+    await server.restart()
+    const check = connect(server.port)
+    await new RedisBudgets(check).create('k', DECL)
+    // Wait until the held commands have been sent (their replies land nowhere).
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const spent = await new RedisBudgets(check).spent('k', 'calls')
+    console.log(`maxRetriesPerRequest: null: 2 calls rejected with STORE_UNAVAILABLE, ${spent} applied later by the client's own resend`)
+    // The retry with the same requestId applies nothing more whether or not the held command got there first.
+    await store.charge('k', 'calls', 1, { requestId: 'late' })
+    expect(await new RedisBudgets(check).spent('k', 'calls')).toBe(spent === 0n ? 1n : spent)
+  })
+})
+

@@ -93,11 +93,15 @@ describe('Redis Cluster (3 masters on loopback)', () => {
     }
   }, 60_000)
 
-  it('node-redis cluster: the same operations route to the budget slot', async () => {
-    const client = createCluster({ rootNodes: cluster.nodes.map((n) => ({ url: n.url })) })
+  // node-redis 4's cluster client is not in this list: through the store it
+  // answered MOVED on a few keys of 30 (raw EVAL on the same cluster did not);
+  // not diagnosed yet, so it is not a supported client (README).
+  for (const [version, make] of [['5', createCluster]] as const) {
+  it(`node-redis ${version} cluster: the same operations route to the budget slot; the eviction check reads every master`, async () => {
+    const client = make({ rootNodes: cluster.nodes.map((n) => ({ url: n.url })) })
     await client.connect()
     try {
-      const store = new RedisBudgets(client as never, { prefix: 'nr' })
+      const store = new RedisBudgets(client as never, { prefix: `nr${version}` })
       for (let i = 0; i < 30; i++) {
         const key = `k${i}`
         await store.create(key, [{ dim: 'bytes', limit: 100, warn: 50 }])
@@ -105,8 +109,19 @@ describe('Redis Cluster (3 masters on loopback)', () => {
         expect(await store.charge(key, 'bytes', 60, { requestId: 'a' })).toEqual({ kind: 'warn', dim: 'bytes' })
         expect(await store.remaining(key, 'bytes')).toBe(40n)
       }
+      // One master with an evicting policy is enough to refuse.
+      const last = cluster.nodes[2] as RedisServer
+      const admin = new Redis(last.port, '127.0.0.1')
+      await admin.config('SET', 'maxmemory-policy', 'allkeys-lru')
+      try {
+        await expect(new RedisBudgets(client as never, { prefix: `nr${version}` }).spent('k0', 'bytes')).rejects.toMatchObject({ code: 'UNSAFE_EVICTION_POLICY' })
+      } finally {
+        await admin.config('SET', 'maxmemory-policy', 'noeviction')
+        admin.disconnect()
+      }
     } finally {
       await client.quit()
     }
   }, 60_000)
+  }
 })

@@ -97,14 +97,16 @@ local function declared(decl, spent)
   end
   return fields
 end
--- The stored result of a request id: its reply when the digest matches, -2
--- (REQUEST_ID_CONFLICT) when it does not, nil when the id is new.
-local function replay(rq, digest)
+-- A request id's digest of the payload, and its stored result: the reply
+-- when the digest matches, -2 (REQUEST_ID_CONFLICT) when it does not, nil
+-- when the id is new (or there is no request id).
+local function request(rq, payload)
+  if not rq then return nil, nil end
+  local digest = redis.sha1hex(payload)
   local prior = redis.call('GET', rq)
-  if prior then
-    if string.sub(prior, 1, 40) == digest then return tonumber(string.sub(prior, 42)) end
-    return -2
-  end
+  if not prior then return digest, nil end
+  if string.sub(prior, 1, 40) == digest then return digest, tonumber(string.sub(prior, 42)) end
+  return digest, -2
 end
 `;
 /**
@@ -144,12 +146,8 @@ for j = first, #ARGV, 2 do
     names[#names + 1] = d
   end
 end
-local digest
-if rq then
-  digest = redis.sha1hex('charge\\n' .. table.concat(ARGV, '\\n', first))
-  local prior = replay(rq, digest)
-  if prior then return prior end
-end
+local digest, prior = request(rq, 'charge\\n' .. table.concat(ARGV, '\\n', first))
+if prior then return prior end
 local exists = redis.call('EXISTS', key) == 1
 if not exists and not decl then return -1 end
 -- spent, limit and warn of each distinct dimension (limit false: undeclared).
@@ -235,12 +233,8 @@ local bad = ms(ARGV[1] or '') or (ARGV[2] ~= '1' and ARGV[2] ~= '0' and fail('ar
 if bad then return bad end
 local decl, err = declaration(4, #ARGV)
 if err then return err end
-local digest
-if rq then
-  digest = redis.sha1hex('create\\n' .. ARGV[2] .. '\\n' .. table.concat(ARGV, '\\n', 4))
-  local prior = replay(rq, digest)
-  if prior then return prior end
-end
+local digest, prior = request(rq, 'create\\n' .. ARGV[2] .. '\\n' .. table.concat(ARGV, '\\n', 4))
+if prior then return prior end
 local result = 1
 if redis.call('EXISTS', key) == 1 and ARGV[2] == '1' then result = 0 end
 ${exports.WRITES_FOLLOW}
@@ -262,12 +256,8 @@ ${COMMON}
 local key, rq = KEYS[1], KEYS[2]
 local bad = ms(ARGV[1] or '')
 if bad then return bad end
-local digest
-if rq then
-  digest = redis.sha1hex('reset')
-  local prior = replay(rq, digest)
-  if prior then return prior end
-end
+local digest, prior = request(rq, 'reset')
+if prior then return prior end
 local names = redis.call('HKEYS', key)
 if #names == 0 then return -1 end
 local writes = {}
@@ -292,12 +282,8 @@ ${COMMON}
 local key, rq = KEYS[1], KEYS[2]
 local bad = ms(ARGV[1] or '')
 if bad then return bad end
-local digest
-if rq then
-  digest = redis.sha1hex('delete')
-  local prior = replay(rq, digest)
-  if prior then return prior end
-end
+local digest, prior = request(rq, 'delete')
+if prior then return prior end
 ${exports.WRITES_FOLLOW}
 local result = redis.call('DEL', key)
 if rq then redis.call('SET', rq, digest .. ' ' .. result, 'PX', ARGV[1]) end

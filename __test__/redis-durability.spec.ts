@@ -98,7 +98,7 @@ describe('durability options', () => {
   for (const replicas of [1, 0]) {
     it(`failover (primary kill -9, replica promoted) under load, replicas: ${replicas}: ${replicas ? 'every acknowledged charge and stored result survives' : 'count what is lost'}`, async () => {
       const primary = await start()
-      const replica = await start(['--replicaof', '127.0.0.1', String(primary.port)])
+      const replica = await start(['--replicaof', '127.0.0.1', String(primary.port), '--enable-debug-command', 'local'])
       const pio = connect(primary.port)
       const rio = connect(replica.port)
       for (;;) {
@@ -124,7 +124,13 @@ describe('durability options', () => {
       }
       const load = Promise.all(Array.from({ length: 16 }, (_, w) => worker(w)))
       while (acked < 2000) await new Promise((r) => setTimeout(r, 5))
+      // A replica that falls behind (here: busy for a second, as under load or a
+      // slow network), then the primary dies: what it had not received is gone.
+      const busy = connect(replica.port)
+      const sleeping = busy.call('DEBUG', 'SLEEP', '1').catch(() => undefined)
+      await new Promise((r) => setTimeout(r, 300))
       await primary.kill9()
+      await sleeping
       stop = true
       await load
       await rio.call('REPLICAOF', 'NO', 'ONE')

@@ -12,9 +12,11 @@
  * @packageDocumentation
  */
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.ChargeError = exports.BuilderError = exports.BudgetError = exports.isExhausted = exports.isContinuing = exports.worst = exports.DIMS = exports.StoreError = exports.RedisBudgets = void 0;
+exports.ChargeError = exports.BuilderError = exports.BudgetError = exports.isExhausted = exports.isContinuing = exports.worst = exports.DIMS = exports.StoreError = exports.LeasedBudget = exports.RedisBudgets = void 0;
 var store_1 = require("./lib/redis/store");
 Object.defineProperty(exports, "RedisBudgets", { enumerable: true, get: function () { return store_1.RedisBudgets; } });
+var lease_1 = require("./lib/redis/lease");
+Object.defineProperty(exports, "LeasedBudget", { enumerable: true, get: function () { return lease_1.LeasedBudget; } });
 var errors_1 = require("./lib/errors");
 Object.defineProperty(exports, "StoreError", { enumerable: true, get: function () { return errors_1.StoreError; } });
 var dims_1 = require("./lib/dims");

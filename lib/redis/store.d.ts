@@ -2,6 +2,7 @@ import { type Amount } from '../amounts';
 import { type Dim } from '../dims';
 import { type Verdict } from '../verdicts';
 import { type RedisClientLike } from './client';
+import { LeasedBudget, type LeaseOptions } from './lease';
 /** One declared dimension, as `create` and `createWith` take them. */
 export interface DimDeclaration {
     readonly dim: Dim;
@@ -153,4 +154,13 @@ export declare class RedisBudgets {
     delete(key: string): Promise<boolean>;
     /** The limits, warn thresholds and spent of every declared dimension, and the time to live; `undefined` when there is no budget. */
     snapshot(key: string): Promise<BudgetSnapshot | undefined>;
+    /**
+     * A lease on the budget at `key` for this process (see ./lease): charges
+     * decided in-process against a reservation, refilled in one script call.
+     * With `createWith`, the budget is created (if absent) before the first grant.
+     */
+    lease(key: string, options?: LeaseOptions & {
+        readonly createWith?: Declaration;
+        readonly createTtlMs?: number;
+    }): LeasedBudget;
 }

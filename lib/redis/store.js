@@ -15,6 +15,7 @@ const values_1 = require("../values");
 const verdicts_1 = require("../verdicts");
 const client_1 = require("./client");
 const scripts_1 = require("./scripts");
+const lease_1 = require("./lease");
 const SCRIPTS = {
     charge: (0, client_1.script)(scripts_1.CHARGE),
     create: (0, client_1.script)(scripts_1.CREATE),
@@ -373,6 +374,16 @@ class RedisBudgets {
         }
         const ttl = reply[0];
         return Object.freeze({ dims: Object.freeze(dims), ttlMs: ttl >= 0 ? ttl : undefined });
+    }
+    /**
+     * A lease on the budget at `key` for this process (see ./lease): charges
+     * decided in-process against a reservation, refilled in one script call.
+     * With `createWith`, the budget is created (if absent) before the first grant.
+     */
+    lease(key, options) {
+        const { createWith, createTtlMs, ...rest } = options ?? {};
+        const ensure = createWith === undefined ? undefined : () => this.create(key, createWith, { ifAbsent: true, ttlMs: createTtlMs });
+        return new lease_1.LeasedBudget(key, this.redisKey(key), (s, keys, args) => this.#call(s, keys, args), { ...rest, ensure });
     }
     /** Runs a script within `timeoutMs`; any failure of the client or the server is `STORE_UNAVAILABLE`. */
     #call(s, keys, args) {

@@ -11,8 +11,9 @@ import { StoreError } from '../errors'
 import { native } from '../native'
 import { describe } from '../values'
 import { EXHAUSTED, VERDICTS, WARN, type Verdict } from '../verdicts'
-import { runnerFor, script, type RedisClientLike, type Runner } from './client'
+import { runnerFor, script, type RedisClientLike, type Runner, type Script } from './client'
 import { CHARGE, CREATE, DELETE, READ, RESET } from './scripts'
+import { LeasedBudget, type LeaseOptions } from './lease'
 
 const SCRIPTS = {
   charge: script(CHARGE),
@@ -436,8 +437,19 @@ export class RedisBudgets {
     return Object.freeze({ dims: Object.freeze(dims), ttlMs: ttl >= 0 ? ttl : undefined })
   }
 
+  /**
+   * A lease on the budget at `key` for this process (see ./lease): charges
+   * decided in-process against a reservation, refilled in one script call.
+   * With `createWith`, the budget is created (if absent) before the first grant.
+   */
+  lease(key: string, options?: LeaseOptions & { readonly createWith?: Declaration; readonly createTtlMs?: number }): LeasedBudget {
+    const { createWith, createTtlMs, ...rest } = options ?? {}
+    const ensure = createWith === undefined ? undefined : () => this.create(key, createWith, { ifAbsent: true, ttlMs: createTtlMs })
+    return new LeasedBudget(key, this.redisKey(key), (s, keys, args) => this.#call(s, keys, args), { ...rest, ensure })
+  }
+
   /** Runs a script within `timeoutMs`; any failure of the client or the server is `STORE_UNAVAILABLE`. */
-  #call(s: (typeof SCRIPTS)[keyof typeof SCRIPTS], keys: readonly string[], args: readonly string[]): Promise<unknown> {
+  #call(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     const timeoutMs = this.#timeoutMs
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -65,9 +65,11 @@ for k = 1, #all, 2 do
   local sep = string.find(f, ':', 1, true)
   if sep then
     local h, d = string.sub(f, 1, sep - 1), string.sub(f, sep + 1)
-    if h == holder then
+    if h == holder and (expiry[h] or 0) > now then
       drop[#drop + 1] = f
     elseif (expiry[h] or 0) <= now then
+      -- Expired (this holder's own too: a late holder or a reused id), so it
+      -- may have been used unreported: written off, never granted again.
       drop[#drop + 1] = f
       redis.call('HINCRBY', key, d .. ':lost', v)
       for j = 1, count do if names[j] == d then lost[j] = lost[j] + v end end

@@ -1,0 +1,67 @@
+// Faults of leased budgets with a real redis-server: a holder partitioned
+// past its reservation's TTL (CLIENT PAUSE) stops returning continue; a Redis
+// restart mid-lease (AOF on) loses no reported usage and the lease goes on.
+
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RedisBudgets, StoreError } from '../redis.js'
+import { RedisServer } from './redis-server.js'
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('leased budget faults', () => {
+  let server: RedisServer
+  let io: Redis
+  beforeAll(async () => {
+    server = await RedisServer.start(['--appendonly', 'yes', '--appendfsync', 'always'])
+    io = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: null })
+  })
+  afterAll(async () => {
+    io.disconnect()
+    await server.stop()
+  })
+
+  it('a holder paused past its TTL refuses: no continue without a live reservation', async () => {
+    const store = new RedisBudgets(io, { timeoutMs: 200 })
+    await store.create('part', [{ dim: 'tokens', limit: 10_000 }])
+    const lease = store.lease('part', { chunk: 100, ttlMs: 300 })
+    expect((await lease.charge('tokens', 1)).kind).toBe('continue')
+    expect(lease.tryCharge('tokens', 1)?.kind).toBe('continue')
+    const admin = new Redis(server.port, '127.0.0.1')
+    await admin.call('CLIENT', 'PAUSE', '1500', 'ALL')
+    await sleep(350)
+    // Past the TTL: nothing is decided locally, and the store cannot answer.
+    expect(lease.tryCharge('tokens', 1)).toBeUndefined()
+    expect(lease.remaining('tokens')).toBe(0)
+    await expect(lease.charge('tokens', 1)).rejects.toThrow(StoreError)
+    await expect(Promise.resolve(lease.charge('tokens', 1))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' })
+    await admin.call('CLIENT', 'UNPAUSE')
+    admin.disconnect()
+    await sleep(100)
+  }, 20_000)
+
+  it('Redis restarted mid-lease: reported usage survives, the lease refills, accounting is exact', async () => {
+    const store = new RedisBudgets(io, { timeoutMs: 5_000 })
+    await store.create('restart', [{ dim: 'tokens', limit: 1_000 }])
+    const lease = store.lease('restart', { chunk: 50, ttlMs: 10_000 })
+    let charged = 0
+    let approved = 0
+    for (let i = 0; i < 120; i++) {
+      const v = await lease.charge('tokens', 3)
+      charged += 3
+      if (v.kind !== 'exhausted') approved += 3
+    }
+    const reported = Number(await store.spent('restart', 'tokens'))
+    await server.restart()
+    expect(Number(await store.spent('restart', 'tokens'))).toBe(reported)
+    for (let i = 0; i < 300; i++) {
+      const v = await lease.charge('tokens', 3)
+      charged += 3
+      if (v.kind !== 'exhausted') approved += 3
+    }
+    await lease.release()
+    expect(approved).toBeLessThanOrEqual(1_000)
+    expect(approved).toBeGreaterThanOrEqual(1_000 - 50)
+    expect(Number(await store.spent('restart', 'tokens'))).toBe(charged)
+  }, 30_000)
+})

@@ -65,3 +65,35 @@ describe('leased budget faults', () => {
     expect(Number(await store.spent('restart', 'tokens'))).toBe(charged)
   }, 30_000)
 })
+
+describe('leased budget: bad input is refused and changes nothing', () => {
+  let server: RedisServer
+  let io: Redis
+  beforeAll(async () => {
+    server = await RedisServer.start()
+    io = new Redis(server.port, '127.0.0.1')
+  })
+  afterAll(async () => {
+    io.disconnect()
+    await server.stop()
+  })
+
+  it('typed errors for options, amounts and undeclared dimensions; usage stays exact', async () => {
+    const store = new RedisBudgets(io)
+    await store.create('bad', [{ dim: 'tokens', limit: 1_000 }])
+    expect(() => store.lease('bad', { chunk: 0 })).toThrow(RangeError)
+    expect(() => store.lease('bad', { holder: 'a:b' })).toThrow(TypeError)
+    const lease = store.lease('bad', { chunk: 10 })
+    expect(await lease.charge('tokens', 4)).toMatchObject({ kind: 'continue' })
+    expect(lease.tryCharge('tokens', 2)?.kind).toBe('continue')
+    expect(() => lease.tryCharge('tokens', -1)).toThrow(RangeError)
+    expect(() => lease.tryCharge('tokens', 2n ** 60n)).toThrow(RangeError)
+    expect(() => lease.tryCharge('nope' as never, 1)).toThrow(TypeError)
+    // An undeclared dimension: the kernel's own ChargeError, and nothing applied at the store.
+    await expect(Promise.resolve(lease.charge('calls', 1))).rejects.toMatchObject({ code: 'UNKNOWN_DIMENSION', dim: 'calls' })
+    expect(await store.spent('bad', 'tokens')).toBe(0n)
+    expect(lease.spent('tokens')).toBe(6)
+    await lease.release()
+    expect(await store.spent('bad', 'tokens')).toBe(6n)
+  })
+})

@@ -44,6 +44,7 @@ const values_1 = require("../values");
 const verdicts_1 = require("../verdicts");
 const client_1 = require("./client");
 const lease_scripts_1 = require("./lease-scripts");
+const store_1 = require("./store");
 exports.GRANT_SCRIPT = (0, client_1.script)(lease_scripts_1.GRANT);
 const MAX_LEASED = Number.MAX_SAFE_INTEGER;
 const CONTINUE = verdicts_1.VERDICTS[0];
@@ -207,22 +208,21 @@ class LeasedBudget {
         const sentAt = Date.now();
         this.refills++;
         const reply = await this.#call(exports.GRANT_SCRIPT, this.#keys, args);
+        // An error reply changed nothing at the store: local usage stays to be reported.
+        if (reply === -1)
+            throw new errors_1.StoreError('NO_BUDGET', `no budget exists at key ${(0, values_1.describe)(this.key)} (never created, deleted or expired)`);
+        if (reply === -2)
+            throw new RangeError(`the budget at ${(0, values_1.describe)(this.key)} has a limit above 2^53 - 1: it cannot be leased`);
+        if (typeof reply === 'number' && reply <= -3)
+            throw (0, store_1.unknownDimension)(order[-3 - reply] ?? 0);
+        if (!Array.isArray(reply) || reply.length !== 1 + 2 * order.length) {
+            throw new Error(`budgetkernel: unexpected reply from the lease script (${(0, values_1.describe)(reply)})`);
+        }
         // The reply is in: the usage it reported is the store's now.
         for (const dim of order) {
             const local = this.#local.get(dim);
             if (local !== undefined)
                 local.used = 0;
-        }
-        if (reply === -1)
-            throw new errors_1.StoreError('NO_BUDGET', `no budget exists at key ${(0, values_1.describe)(this.key)} (never created, deleted or expired)`);
-        if (reply === -2)
-            throw new RangeError(`the budget at ${(0, values_1.describe)(this.key)} has a limit above 2^53 - 1: it cannot be leased`);
-        if (typeof reply === 'number' && reply <= -3) {
-            this.#local.clear();
-            throw new errors_1.StoreError('NO_BUDGET', `the budget at ${(0, values_1.describe)(this.key)} does not declare ${(0, values_1.describe)(dims_1.DIMS[order[-3 - reply] ?? 0])}; nothing was charged`);
-        }
-        if (!Array.isArray(reply) || reply.length !== 1 + 2 * order.length) {
-            throw new Error(`budgetkernel: unexpected reply from the lease script (${(0, values_1.describe)(reply)})`);
         }
         const code = Number(reply[0]);
         for (let i = 0; i < order.length; i++) {

@@ -63,6 +63,8 @@ export interface BudgetSnapshot {
     /** Milliseconds until the budget expires, or `undefined` when it has no time to live. */
     readonly ttlMs: number | undefined;
 }
+/** The kernel's own `UNKNOWN_DIMENSION` error for `dim`, from a throwaway budget that does not declare it. */
+export declare function unknownDimension(dim: number): Error;
 /**
  * Budgets kept in Redis, shared by every process and machine that uses the
  * same server (or Cluster) and prefix, with the in-process kernel's exact

@@ -6,6 +6,7 @@
 // the Lua scripts of ./scripts, one atomic call per operation.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.RedisBudgets = void 0;
+exports.unknownDimension = unknownDimension;
 const amounts_1 = require("../amounts");
 const budget_1 = require("../budget");
 const dims_1 = require("../dims");

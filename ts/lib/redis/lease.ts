@@ -42,6 +42,7 @@ import { describe } from '../values'
 import { EXHAUSTED, VERDICTS, WARN, type Verdict } from '../verdicts'
 import { script, type Script } from './client'
 import { GRANT } from './lease-scripts'
+import { unknownDimension } from './store'
 
 export const GRANT_SCRIPT: Script = script(GRANT)
 
@@ -229,19 +230,17 @@ export class LeasedBudget {
     const sentAt = Date.now()
     this.refills++
     const reply = await this.#call(GRANT_SCRIPT, this.#keys, args)
+    // An error reply changed nothing at the store: local usage stays to be reported.
+    if (reply === -1) throw new StoreError('NO_BUDGET', `no budget exists at key ${describe(this.key)} (never created, deleted or expired)`)
+    if (reply === -2) throw new RangeError(`the budget at ${describe(this.key)} has a limit above 2^53 - 1: it cannot be leased`)
+    if (typeof reply === 'number' && reply <= -3) throw unknownDimension(order[-3 - reply] ?? 0)
+    if (!Array.isArray(reply) || reply.length !== 1 + 2 * order.length) {
+      throw new Error(`budgetkernel: unexpected reply from the lease script (${describe(reply)})`)
+    }
     // The reply is in: the usage it reported is the store's now.
     for (const dim of order) {
       const local = this.#local.get(dim)
       if (local !== undefined) local.used = 0
-    }
-    if (reply === -1) throw new StoreError('NO_BUDGET', `no budget exists at key ${describe(this.key)} (never created, deleted or expired)`)
-    if (reply === -2) throw new RangeError(`the budget at ${describe(this.key)} has a limit above 2^53 - 1: it cannot be leased`)
-    if (typeof reply === 'number' && reply <= -3) {
-      this.#local.clear()
-      throw new StoreError('NO_BUDGET', `the budget at ${describe(this.key)} does not declare ${describe(DIMS[order[-3 - reply] ?? 0])}; nothing was charged`)
-    }
-    if (!Array.isArray(reply) || reply.length !== 1 + 2 * order.length) {
-      throw new Error(`budgetkernel: unexpected reply from the lease script (${describe(reply)})`)
     }
     const code = Number(reply[0])
     for (let i = 0; i < order.length; i++) {

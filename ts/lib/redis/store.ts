@@ -166,7 +166,7 @@ function declarationArgs(declarations: unknown, what: string): string[] {
 }
 
 /** The kernel's own `UNKNOWN_DIMENSION` error for `dim`, from a throwaway budget that does not declare it. */
-function unknownDimension(dim: number): Error {
+export function unknownDimension(dim: number): Error {
   const words = new BigUint64Array([BigInt((dim + 1) % DIMS.length), 0n, 1n, 0n])
   const handle = native.create(words, 1)
   const code = native.charge(handle, dim, 0)

@@ -27,8 +27,9 @@
 //   2. Accounting: after every holder released, the store's spent equals the
 //      exact sum of all charges, exhausting ones included.
 //   3. Bounded early refusal: a charge is refused while the budget has room
-//      only when other holders' reservations (each at most `chunk`) cover it:
-//      at most (holders - 1) x chunk (+ lost reservations of dead holders).
+//      only when other holders' reservations (each at most `chunk` plus the
+//      charge that asked for it) cover it, plus lost reservations of dead
+//      holders: within holders x (chunk + largest charge).
 // Warn: a holder reports warn from the first call at which the store's
 // spent + lost + reserved (its new grant included) passes the threshold.
 // A partitioned holder: its local deadline is its request's send time + ttlMs,

@@ -97,3 +97,33 @@ describe('leased budget: bad input is refused and changes nothing', () => {
     expect(await store.spent('bad', 'tokens')).toBe(6n)
   })
 })
+
+describe('leased budget: warn', () => {
+  let server: RedisServer
+  let io: Redis
+  beforeAll(async () => {
+    server = await RedisServer.start()
+    io = new Redis(server.port, '127.0.0.1')
+  })
+  afterAll(async () => {
+    io.disconnect()
+    await server.stop()
+  })
+
+  it('a holder reports warn once spent + reserved passes the threshold, not before, and from then on', async () => {
+    const store = new RedisBudgets(io)
+    await store.create('warn', [{ dim: 'tokens', limit: 1_000, warn: 500 }])
+    const lease = store.lease('warn', { chunk: 100 })
+    const kinds: string[] = []
+    for (let i = 0; i < 80; i++) kinds.push((await lease.charge('tokens', 10)).kind)
+    const first = kinds.indexOf('warn')
+    // The grant that takes spent + reserved past 500 is the one asked for at 10 x first tokens charged.
+    expect(first).toBeGreaterThan(0)
+    expect(10 * (first + 1) + 100).toBeGreaterThan(500)
+    expect(10 * first).toBeLessThanOrEqual(500)
+    expect(kinds.slice(0, first).every((k) => k === 'continue')).toBe(true)
+    expect(kinds.slice(first, 100).every((k) => k === 'warn')).toBe(true)
+    await lease.release()
+    expect(await store.spent('warn', 'tokens')).toBe(800n)
+  })
+})

@@ -89,12 +89,16 @@ describe('leased budget: bad input is refused and changes nothing', () => {
     expect(() => lease.tryCharge('tokens', -1)).toThrow(RangeError)
     expect(() => lease.tryCharge('tokens', 2n ** 60n)).toThrow(RangeError)
     expect(() => lease.tryCharge('nope' as never, 1)).toThrow(TypeError)
+    expect(() => lease.tryChargeMany([['tokens', 2n ** 60n]])).toThrow(RangeError)
+    expect(() => lease.tryChargeMany({ tokens: -1 })).toThrow(RangeError)
+    expect(lease.tryChargeMany({ tokens: 1 })?.kind).toBe('continue')
+    expect(lease.tryChargeMany([['tokens', 1]])?.kind).toBe('continue')
     // An undeclared dimension: the kernel's own ChargeError, and nothing applied at the store.
     await expect(Promise.resolve(lease.charge('calls', 1))).rejects.toMatchObject({ code: 'UNKNOWN_DIMENSION', dim: 'calls' })
     expect(await store.spent('bad', 'tokens')).toBe(0n)
-    expect(lease.spent('tokens')).toBe(6)
+    expect(lease.spent('tokens')).toBe(8)
     await lease.release()
-    expect(await store.spent('bad', 'tokens')).toBe(6n)
+    expect(await store.spent('bad', 'tokens')).toBe(8n)
   })
 })
 

@@ -38,7 +38,6 @@
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.LeasedBudget = exports.GRANT_SCRIPT = void 0;
 const amounts_1 = require("../amounts");
-const budget_1 = require("../budget");
 const dims_1 = require("../dims");
 const errors_1 = require("../errors");
 const values_1 = require("../values");
@@ -65,28 +64,17 @@ function positiveInt(value, what, fallback) {
     }
     return value;
 }
-/** Checkpoint entries as [dim index, amount] pairs, validated as `Budget.chargeMany` validates them. */
+/** Checkpoint entries as [dim index, amount] pairs, validated by the store's own `checkpointArgs` (as `Budget.chargeMany`). */
 function entries(charges) {
-    const out = [];
-    if (Array.isArray(charges)) {
-        for (let i = 0; i < charges.length; i++) {
-            const pair = (0, budget_1.pairOf)(charges, i);
-            out.push([(0, budget_1.entryDim)(pair[0], i), leasedAmount(pair[1], i)]);
-        }
-    }
-    else if ((0, budget_1.isPlainObject)(charges)) {
-        const record = charges;
-        for (const key in record) {
-            const value = (0, budget_1.recordEntry)(record, key);
-            if (value === undefined)
-                continue;
-            out.push([(0, budget_1.entryDim)(key, key), leasedAmount(value, key)]);
-        }
-    }
-    else {
-        throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${(0, values_1.describe)(charges)}`);
-    }
-    return out;
+    const args = [];
+    const dims = (0, store_1.checkpointArgs)(charges, args);
+    return dims.map((dim, i) => {
+        const text = args[2 * i + 1] ?? '';
+        const value = Number(text);
+        if (!Number.isSafeInteger(value))
+            throw new RangeError(`a leased budget's amounts must be at most 2^53 - 1, got ${text}`);
+        return [dim, value];
+    });
 }
 /**
  * A holder's lease on a shared budget: the charging surface of `Budget`,

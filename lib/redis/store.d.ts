@@ -65,6 +65,8 @@ export interface BudgetSnapshot {
 }
 /** The kernel's own `UNKNOWN_DIMENSION` error for `dim`, from a throwaway budget that does not declare it. */
 export declare function unknownDimension(dim: number): Error;
+/** Appends a checkpoint's entries (validated as `Budget.chargeMany` validates them) to `args`; returns their dimension indexes. */
+export declare function checkpointArgs(charges: unknown, args: string[]): number[];
 /**
  * Budgets kept in Redis, shared by every process and machine that uses the
  * same server (or Cluster) and prefix, with the in-process kernel's exact

@@ -7,6 +7,7 @@
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.RedisBudgets = void 0;
 exports.unknownDimension = unknownDimension;
+exports.checkpointArgs = checkpointArgs;
 const amounts_1 = require("../amounts");
 const budget_1 = require("../budget");
 const dims_1 = require("../dims");

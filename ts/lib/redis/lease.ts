@@ -36,14 +36,13 @@
 // fails with STORE_UNAVAILABLE: it never returns continue.
 
 import { checkedAmount, type Amount } from '../amounts'
-import { entryDim, isPlainObject, pairOf, recordEntry } from '../budget'
 import { DIMS, dimIndex, type Dim } from '../dims'
 import { StoreError } from '../errors'
 import { describe } from '../values'
 import { EXHAUSTED, VERDICTS, WARN, type Verdict } from '../verdicts'
 import { script, type Script } from './client'
 import { GRANT } from './lease-scripts'
-import { unknownDimension } from './store'
+import { checkpointArgs, unknownDimension } from './store'
 
 export const GRANT_SCRIPT: Script = script(GRANT)
 
@@ -88,25 +87,16 @@ function positiveInt(value: unknown, what: string, fallback: number): number {
   return value
 }
 
-/** Checkpoint entries as [dim index, amount] pairs, validated as `Budget.chargeMany` validates them. */
+/** Checkpoint entries as [dim index, amount] pairs, validated by the store's own `checkpointArgs` (as `Budget.chargeMany`). */
 function entries(charges: unknown): Array<[number, number]> {
-  const out: Array<[number, number]> = []
-  if (Array.isArray(charges)) {
-    for (let i = 0; i < charges.length; i++) {
-      const pair = pairOf(charges, i)
-      out.push([entryDim(pair[0], i), leasedAmount(pair[1], i)])
-    }
-  } else if (isPlainObject(charges)) {
-    const record = charges as Readonly<Record<string, unknown>>
-    for (const key in record) {
-      const value = recordEntry(record, key)
-      if (value === undefined) continue
-      out.push([entryDim(key, key), leasedAmount(value, key)])
-    }
-  } else {
-    throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${describe(charges)}`)
-  }
-  return out
+  const args: string[] = []
+  const dims = checkpointArgs(charges, args)
+  return dims.map((dim, i) => {
+    const text = args[2 * i + 1] ?? ''
+    const value = Number(text)
+    if (!Number.isSafeInteger(value)) throw new RangeError(`a leased budget's amounts must be at most 2^53 - 1, got ${text}`)
+    return [dim, value]
+  })
 }
 
 /**

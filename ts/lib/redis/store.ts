@@ -176,7 +176,7 @@ export function unknownDimension(dim: number): Error {
 }
 
 /** Appends a checkpoint's entries (validated as `Budget.chargeMany` validates them) to `args`; returns their dimension indexes. */
-function checkpointArgs(charges: unknown, args: string[]): number[] {
+export function checkpointArgs(charges: unknown, args: string[]): number[] {
   const dims: number[] = []
   if (Array.isArray(charges)) {
     for (let i = 0; i < charges.length; i++) {

@@ -11,6 +11,7 @@
  * @packageDocumentation
  */
 export { RedisBudgets, type BudgetSnapshot, type ChargeOptions, type CreateOptions, type Declaration, type DimDeclaration, type DimSnapshot, type RedisBudgetsOptions, type WriteOptions, MAX_ENTRIES, } from './lib/redis/store';
+export { LeasedBudget, type LeaseOptions } from './lib/redis/lease';
 export type { IoredisLike, NodeRedisLike, RedisClientLike } from './lib/redis/client';
 export { StoreError, type StoreErrorCode } from './lib/errors';
 export { DIMS, type Dim } from './lib/dims';

@@ -12,10 +12,12 @@
  * @packageDocumentation
  */
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.ChargeError = exports.BuilderError = exports.BudgetError = exports.isExhausted = exports.isContinuing = exports.worst = exports.DIMS = exports.StoreError = exports.MAX_ENTRIES = exports.RedisBudgets = void 0;
+exports.ChargeError = exports.BuilderError = exports.BudgetError = exports.isExhausted = exports.isContinuing = exports.worst = exports.DIMS = exports.StoreError = exports.LeasedBudget = exports.MAX_ENTRIES = exports.RedisBudgets = void 0;
 var store_1 = require("./lib/redis/store");
 Object.defineProperty(exports, "RedisBudgets", { enumerable: true, get: function () { return store_1.RedisBudgets; } });
 Object.defineProperty(exports, "MAX_ENTRIES", { enumerable: true, get: function () { return store_1.MAX_ENTRIES; } });
+var lease_1 = require("./lib/redis/lease");
+Object.defineProperty(exports, "LeasedBudget", { enumerable: true, get: function () { return lease_1.LeasedBudget; } });
 var errors_1 = require("./lib/errors");
 Object.defineProperty(exports, "StoreError", { enumerable: true, get: function () { return errors_1.StoreError; } });
 var dims_1 = require("./lib/dims");

@@ -23,6 +23,7 @@ export {
   type WriteOptions,
   MAX_ENTRIES,
 } from './lib/redis/store'
+export { LeasedBudget, type LeaseOptions } from './lib/redis/lease'
 export type { IoredisLike, NodeRedisLike, RedisClientLike } from './lib/redis/client'
 export { StoreError, type StoreErrorCode } from './lib/errors'
 export { DIMS, type Dim } from './lib/dims'

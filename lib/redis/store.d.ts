@@ -2,6 +2,7 @@ import { type Amount } from '../amounts';
 import { type Dim } from '../dims';
 import { type Verdict } from '../verdicts';
 import { type RedisClientLike } from './client';
+import { LeasedBudget, type LeaseOptions } from './lease';
 /** One declared dimension, as `create` and `createWith` take them. */
 export interface DimDeclaration {
     readonly dim: Dim;
@@ -110,6 +111,10 @@ export interface BudgetSnapshot {
  * Sum a larger checkpoint per dimension first.
  */
 export declare const MAX_ENTRIES = 16384;
+/** The kernel's own `UNKNOWN_DIMENSION` error for `dim`, from a throwaway budget that does not declare it. */
+export declare function unknownDimension(dim: number): Error;
+/** Appends a checkpoint's entries (validated as `Budget.chargeMany` validates them) to `args`; returns their dimension indexes. */
+export declare function checkpointArgs(charges: unknown, args: string[]): number[];
 /**
  * Budgets kept in Redis, shared by every process and machine that uses the
  * same server (or Cluster) and prefix, with the in-process kernel's exact
@@ -205,4 +210,13 @@ export declare class RedisBudgets {
     delete(key: string, options?: WriteOptions): Promise<boolean>;
     /** The limits, warn thresholds and spent of every declared dimension, and the time to live; `undefined` when there is no budget. */
     snapshot(key: string): Promise<BudgetSnapshot | undefined>;
+    /**
+     * A lease on the budget at `key` for this process (see ./lease): charges
+     * decided in-process against a reservation, refilled in one script call.
+     * With `createWith`, the budget is created (if absent) before the first grant.
+     */
+    lease(key: string, options?: LeaseOptions & {
+        readonly createWith?: Declaration;
+        readonly createTtlMs?: number;
+    }): LeasedBudget;
 }

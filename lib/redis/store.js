@@ -6,6 +6,8 @@
 // the Lua scripts of ./scripts, one atomic call per operation.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.RedisBudgets = exports.MAX_ENTRIES = void 0;
+exports.unknownDimension = unknownDimension;
+exports.checkpointArgs = checkpointArgs;
 const amounts_1 = require("../amounts");
 const budget_1 = require("../budget");
 const dims_1 = require("../dims");
@@ -15,6 +17,7 @@ const values_1 = require("../values");
 const verdicts_1 = require("../verdicts");
 const client_1 = require("./client");
 const scripts_1 = require("./scripts");
+const lease_1 = require("./lease");
 const SCRIPTS = {
     charge: (0, client_1.script)(scripts_1.CHARGE),
     create: (0, client_1.script)(scripts_1.CREATE),
@@ -418,6 +421,16 @@ class RedisBudgets {
         }
         const ttl = reply[0];
         return Object.freeze({ dims: Object.freeze(dims), ttlMs: ttl >= 0 ? ttl : undefined });
+    }
+    /**
+     * A lease on the budget at `key` for this process (see ./lease): charges
+     * decided in-process against a reservation, refilled in one script call.
+     * With `createWith`, the budget is created (if absent) before the first grant.
+     */
+    lease(key, options) {
+        const { createWith, createTtlMs, ...rest } = options ?? {};
+        const ensure = createWith === undefined ? undefined : () => this.create(key, createWith, { ifAbsent: true, ttlMs: createTtlMs });
+        return new lease_1.LeasedBudget(key, this.redisKey(key), (s, keys, args) => this.#write(s, keys, args), { ...rest, ensure });
     }
     /** The script keys: the budget, and the request id's key in the budget's slot. */
     #keys(redisKey, requestId) {

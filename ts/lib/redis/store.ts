@@ -11,8 +11,9 @@ import { StoreError } from '../errors'
 import { native } from '../native'
 import { describe } from '../values'
 import { EXHAUSTED, VERDICTS, WARN, type Verdict } from '../verdicts'
-import { connectionFor, script, type Connection, type RedisClientLike } from './client'
+import { connectionFor, script, type Connection, type RedisClientLike, type Script } from './client'
 import { CHARGE, CREATE, DELETE, READ, RESET } from './scripts'
+import { LeasedBudget, type LeaseOptions } from './lease'
 
 const SCRIPTS = {
   charge: script(CHARGE),
@@ -215,7 +216,7 @@ function declarationArgs(declarations: unknown, what: string): string[] {
 }
 
 /** The kernel's own `UNKNOWN_DIMENSION` error for `dim`, from a throwaway budget that does not declare it. */
-function unknownDimension(dim: number): Error {
+export function unknownDimension(dim: number): Error {
   const words = new BigUint64Array([BigInt((dim + 1) % DIMS.length), 0n, 1n, 0n])
   const handle = native.create(words, 1)
   const code = native.charge(handle, dim, 0)
@@ -225,7 +226,7 @@ function unknownDimension(dim: number): Error {
 }
 
 /** Appends a checkpoint's entries (validated as `Budget.chargeMany` validates them) to `args`; returns their dimension indexes. */
-function checkpointArgs(charges: unknown, args: string[]): number[] {
+export function checkpointArgs(charges: unknown, args: string[]): number[] {
   const dims: number[] = []
   const tooLarge = (count: number) =>
     new StoreError('CHECKPOINT_TOO_LARGE', `a checkpoint may have at most ${MAX_ENTRIES} entries in one call, got ${count}; nothing was sent`)
@@ -520,6 +521,17 @@ export class RedisBudgets {
     return Object.freeze({ dims: Object.freeze(dims), ttlMs: ttl >= 0 ? ttl : undefined })
   }
 
+  /**
+   * A lease on the budget at `key` for this process (see ./lease): charges
+   * decided in-process against a reservation, refilled in one script call.
+   * With `createWith`, the budget is created (if absent) before the first grant.
+   */
+  lease(key: string, options?: LeaseOptions & { readonly createWith?: Declaration; readonly createTtlMs?: number }): LeasedBudget {
+    const { createWith, createTtlMs, ...rest } = options ?? {}
+    const ensure = createWith === undefined ? undefined : () => this.create(key, createWith, { ifAbsent: true, ttlMs: createTtlMs })
+    return new LeasedBudget(key, this.redisKey(key), (s, keys, args) => this.#write(s, keys, args), { ...rest, ensure })
+  }
+
   /** The script keys: the budget, and the request id's key in the budget's slot. */
   #keys(redisKey: string, requestId: unknown): string[] {
     if (requestId === undefined) return [redisKey]
@@ -527,7 +539,7 @@ export class RedisBudgets {
   }
 
   /** Runs a writing script, then waits for `replicas` when asked. */
-  async #write(s: (typeof SCRIPTS)[keyof typeof SCRIPTS], keys: readonly string[], args: readonly string[]): Promise<unknown> {
+  async #write(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     const reply = await this.#call(s, keys, args, keys.length > 1 ? 'retry with the same requestId' : 'without a requestId a retry may apply it twice')
     if (this.#replicas > 0 || this.#aof) await this.#replicated()
     return reply
@@ -597,7 +609,7 @@ export class RedisBudgets {
   }
 
   /** Runs a script within `timeoutMs` after the first-use check; any failure of the client or the server is `STORE_UNAVAILABLE`. */
-  async #call(s: (typeof SCRIPTS)[keyof typeof SCRIPTS], keys: readonly string[], args: readonly string[], retry = 'a read is safe to retry'): Promise<unknown> {
+  async #call(s: Script, keys: readonly string[], args: readonly string[], retry = 'a read is safe to retry'): Promise<unknown> {
     await this.#check()
     return this.#bounded(() => this.#connection.run(s, keys, args), this.#timeoutMs, `the operation may or may not have been applied (${retry})`)
   }

@@ -1,0 +1,119 @@
+// Model-based test of the lease script (GRANT) against a real redis-server:
+// fast-check drives holders that grant, charge locally within their grant,
+// renew with a pending charge, expire (their expiry is set into the past) and
+// release; after every step the three guarantees of ts/lib/redis/lease.ts are
+// checked against the model's exact totals.
+
+import fc from 'fast-check'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { GRANT } from '../lib/redis/lease-scripts.js'
+import { RedisServer } from './redis-server.js'
+
+const HOLDERS = 4
+
+type Step =
+  | { op: 'local'; h: number; amount: number }
+  | { op: 'call'; h: number; pending: number; want: number }
+  | { op: 'expire'; h: number }
+  | { op: 'release'; h: number }
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ op: fc.constant('local' as const), h: fc.nat(HOLDERS - 1), amount: fc.integer({ min: 0, max: 12 }) }),
+  fc.record({ op: fc.constant('call' as const), h: fc.nat(HOLDERS - 1), pending: fc.integer({ min: 0, max: 15 }), want: fc.integer({ min: 1, max: 20 }) }),
+  fc.record({ op: fc.constant('expire' as const), h: fc.nat(HOLDERS - 1) }),
+  fc.record({ op: fc.constant('release' as const), h: fc.nat(HOLDERS - 1) }),
+)
+
+describe('lease script, model-based', () => {
+  let server: RedisServer
+  let io: Redis
+  beforeAll(async () => {
+    server = await RedisServer.start()
+    io = new Redis(server.port, '127.0.0.1')
+  })
+  afterAll(async () => {
+    io.disconnect()
+    await server.stop()
+  })
+
+  it('never approves past the limit, accounts exactly, refuses early by at most holders x chunk', async () => {
+    let run = 0
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 120 }), fc.array(step, { minLength: 1, maxLength: 60 }), async (limit, steps) => {
+        const key = `bk:{model-${run++}}`
+        const leases = `${key}:ls`
+        await io.hset(key, 'tokens', '0', 'tokens:limit', String(limit))
+        const granted = Array<number>(HOLDERS).fill(0)
+        const used = Array<number>(HOLDERS).fill(0)
+        const live = Array<boolean>(HOLDERS).fill(false)
+        let approved = 0
+        let charged = 0
+        let deadUsed = 0
+        const call = async (h: number, release: boolean, pending: number, want: number): Promise<[number, number]> => {
+          const reply = (await io.eval(GRANT, 2, key, leases, `h${h}`, '60000', release ? '1' : '0', String(want), 'tokens', String(used[h] ?? 0), String(pending))) as unknown[]
+          if (h < HOLDERS) used[h] = 0
+          return [Number(reply[0]), Number(reply[1])]
+        }
+        for (const s of steps) {
+          if (s.op === 'local') {
+            // A holder charges locally only within its live grant.
+            if (live[s.h] && (used[s.h] as number) + s.amount <= (granted[s.h] as number)) {
+              used[s.h] = (used[s.h] as number) + s.amount
+              approved += s.amount
+              charged += s.amount
+            }
+          } else if (s.op === 'call') {
+            // Before the call, what the budget still has by the kernel's count, and the others' outstanding reservations.
+            const [verdict, grant] = await call(s.h, false, s.pending, s.want)
+            // (Every expired holder is purged by any call: lost minus their usage is the reservations written off unused.)
+            const lostUnused = Number((await io.hget(key, 'tokens:lost')) ?? '0') - deadUsed
+            const room = limit - charged - lostUnused
+            charged += s.pending
+            if (verdict === 0) {
+              approved += s.pending
+              expect(grant).toBeGreaterThanOrEqual(s.pending)
+              expect(grant - s.pending).toBeLessThanOrEqual(s.want)
+              granted[s.h] = grant
+              used[s.h] = s.pending
+              live[s.h] = true
+            } else {
+              expect(verdict).toBe(2)
+              expect(grant).toBe(0)
+              // 3. Bounded early refusal: refused with room left only by the others' reservations (each at most a chunk, 20, plus the charge that asked, 15).
+              if (s.pending <= room) expect(room - s.pending).toBeLessThan((HOLDERS - 1) * (20 + 15) + 1)
+              granted[s.h] = 0
+              live[s.h] = false
+            }
+          } else if (s.op === 'expire') {
+            if (live[s.h]) {
+              // The holder dies: its unreported usage is never reported; its reservation expires.
+              await io.hset(leases, `h${s.h}`, '1')
+              deadUsed += used[s.h] as number
+              live[s.h] = false
+              granted[s.h] = 0
+              used[s.h] = 0
+            }
+          } else if (live[s.h]) {
+            await call(s.h, true, 0, 1)
+            live[s.h] = false
+            granted[s.h] = 0
+          }
+          // 1. Safety after every step.
+          expect(approved).toBeLessThanOrEqual(limit)
+        }
+        // Everyone still live releases; one more call purges the expired.
+        for (let h = 0; h < HOLDERS; h++) if (live[h]) await call(h, true, 0, 1)
+        await call(HOLDERS, true, 0, 1)
+        const spent = Number(await io.hget(key, 'tokens'))
+        const lost = Number((await io.hget(key, 'tokens:lost')) ?? '0')
+        expect(await io.hlen(leases)).toBe(0)
+        // 2. Accounting: spent is every reported charge; what dead holders used unreported is inside `lost`.
+        expect(spent).toBe(charged - deadUsed)
+        expect(lost).toBeGreaterThanOrEqual(deadUsed)
+        expect(approved).toBeLessThanOrEqual(limit)
+      }),
+      { numRuns: 300 },
+    )
+  }, 120_000)
+})

@@ -1,0 +1,123 @@
+"use strict";
+// The Lua script of leased budgets (see ./lease): one atomic call reports a
+// holder's usage, decides a pending charge and grants a new reservation.
+//
+// Reservations live beside the budget hash `PREFIX:{KEY}` in the hash
+// `PREFIX:{KEY}:ls` (same hash tag, same Cluster slot): for each holder H,
+// field `H` is the expiry (ms, Redis's clock) and field `H:NAME` the amount of
+// dimension NAME reserved to H and not yet reported. `NAME:lost` in the budget
+// hash counts reservations whose holder expired without reporting: they may
+// have been spent, so they are never granted again (safety first).
+//
+// Leased amounts are Lua doubles: a leased budget's limits must be at most
+// 2^53 - 1 (the script refuses larger ones), which keeps every sum exact.
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.GRANT = void 0;
+/**
+ * GRANT: KEYS = [budget, leases].
+ * ARGV = [holder, ttl ms, release ('1'/'0'), want (chunk),
+ *         then (dim, used since the last call, pending charge) triples].
+ * Every call first adds `used` to spent and drops the holder's own
+ * reservation (its usage is now exact, the rest is returned), purges expired
+ * holders (their reservation goes to `NAME:lost`), then decides the pending
+ * checkpoint: it fits when, on every dimension, pending <= limit - spent -
+ * lost - reserved(others). A fitting checkpoint is not applied to spent: it is
+ * charged to the new reservation, which is at least the pending amount.
+ * A checkpoint that does not fit is applied to spent (the kernel counts
+ * exhausting charges) and nothing is granted.
+ * Result: -1 NO_BUDGET, -3 - i (entry i undeclared), -2 limit above 2^53-1,
+ * else { verdict, grants... , warns... } where verdict is 0 continue,
+ * 1 + 2*i warn on entry i, 2 + 2*i exhausted on entry i; grants are decimal
+ * strings per entry; warns are 1 when spent + lost + reserved passed the
+ * entry's warn threshold after this call.
+ */
+exports.GRANT = `#!lua
+local key, leases = KEYS[1], KEYS[2]
+local holder, ttl, release, want = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', tonumber(ARGV[4])
+local count = (#ARGV - 4) / 3
+if redis.call('EXISTS', key) == 0 then return -1 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local names, used, pending, limit, warn, spent, lost = {}, {}, {}, {}, {}, {}, {}
+for j = 1, count do
+  local d = ARGV[2 + 3 * j]
+  names[j], used[j], pending[j] = d, tonumber(ARGV[3 + 3 * j]), tonumber(ARGV[4 + 3 * j])
+  local v = redis.call('HMGET', key, d, d .. ':limit', d .. ':warn', d .. ':lost')
+  if not v[2] then return -2 - j end
+  limit[j] = tonumber(v[2])
+  if limit[j] > 9007199254740991 then return -2 end
+  warn[j] = v[3] and tonumber(v[3])
+  spent[j] = tonumber(v[1]) + used[j]
+  lost[j] = tonumber(v[4] or '0')
+end
+-- Others' live reservations; expired ones (and this holder's own) go.
+local reserved, others = {}, 0
+for j = 1, count do reserved[j] = 0 end
+local all = redis.call('HGETALL', leases)
+local expiry = {}
+for k = 1, #all, 2 do
+  local f = all[k]
+  if not string.find(f, ':', 1, true) then expiry[f] = tonumber(all[k + 1]) end
+end
+local drop = {}
+for k = 1, #all, 2 do
+  local f, v = all[k], tonumber(all[k + 1])
+  local sep = string.find(f, ':', 1, true)
+  if sep then
+    local h, d = string.sub(f, 1, sep - 1), string.sub(f, sep + 1)
+    if h == holder and (expiry[h] or 0) > now then
+      drop[#drop + 1] = f
+    elseif (expiry[h] or 0) <= now then
+      -- Expired (this holder's own too: a late holder or a reused id), so it
+      -- may have been used unreported: written off, never granted again.
+      drop[#drop + 1] = f
+      redis.call('HINCRBY', key, d .. ':lost', v)
+      for j = 1, count do if names[j] == d then lost[j] = lost[j] + v end end
+    else
+      for j = 1, count do if names[j] == d then reserved[j] = reserved[j] + v end end
+    end
+  end
+end
+for h, e in pairs(expiry) do
+  if h == holder or e <= now then drop[#drop + 1] = h elseif h ~= holder then others = others + 1 end
+end
+if #drop > 0 then redis.call('HDEL', leases, unpack(drop)) end
+-- Decide the pending checkpoint.
+local verdict, severity = 0, 0
+for j = 1, count do
+  if spent[j] + lost[j] + reserved[j] + pending[j] > limit[j] then
+    if severity < 2 then verdict, severity = 2 * j, 2 end
+  end
+end
+local grants, warns, writes, fields = {}, {}, {}, {}
+for j = 1, count do
+  local g = 0
+  if severity < 2 then
+    local room = limit[j] - spent[j] - lost[j] - reserved[j] - pending[j]
+    -- Shrink toward exact decisions: never more than an equal share of the room.
+    local share = math.floor(room / (others + 1))
+    if not release then g = math.min(want, share) end
+    g = g + pending[j]
+  else
+    spent[j] = spent[j] + pending[j]
+  end
+  grants[j] = string.format('%.0f', g)
+  if g > 0 then fields[#fields + 1] = holder .. ':' .. names[j]; fields[#fields + 1] = grants[j] end
+  local w = 0
+  if warn[j] and spent[j] + lost[j] + reserved[j] + g > warn[j] then w = 1 end
+  warns[j] = w
+  if severity < 1 and w == 1 then verdict, severity = 2 * j - 1, 1 end
+  writes[#writes + 1] = names[j]
+  writes[#writes + 1] = string.format('%.0f', spent[j])
+end
+redis.call('HSET', key, unpack(writes))
+if #fields > 0 then
+  redis.call('HSET', leases, holder, string.format('%.0f', now + ttl), unpack(fields))
+  local pt = redis.call('PTTL', key)
+  if pt > 0 then redis.call('PEXPIRE', leases, pt) else redis.call('PERSIST', leases) end
+end
+local out = { verdict }
+for j = 1, count do out[#out + 1] = grants[j] end
+for j = 1, count do out[#out + 1] = warns[j] end
+return out
+`;

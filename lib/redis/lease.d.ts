@@ -1,0 +1,44 @@
+import { type Amount } from '../amounts';
+import { type Dim } from '../dims';
+import { type Verdict } from '../verdicts';
+import { type Script } from './client';
+export declare const GRANT_SCRIPT: Script;
+/** What the store hands a lease: its script runner (with the store's timeout and errors). */
+export type LeaseCall = (s: Script, keys: readonly string[], args: readonly string[]) => Promise<unknown>;
+/** Options of `RedisBudgets.lease`. */
+export interface LeaseOptions {
+    /** Largest reservation asked for per dimension and refill (default 100). */
+    readonly chunk?: number | undefined;
+    /** A reservation's time to live in milliseconds (default 10,000). */
+    readonly ttlMs?: number | undefined;
+    /** This holder's id (default random); no ':'. */
+    readonly holder?: string | undefined;
+    /** Called once before the first grant: creates the budget if absent. */
+    readonly ensure?: (() => Promise<unknown>) | undefined;
+}
+/**
+ * A holder's lease on a shared budget: the charging surface of `Budget`,
+ * decided locally while the reservation lasts. Create with `store.lease()`.
+ */
+export declare class LeasedBudget {
+    #private;
+    readonly key: string;
+    readonly holder: string;
+    /** Script calls made (round trips to the store). */
+    refills: number;
+    constructor(key: string, redisKey: string, call: LeaseCall, options?: LeaseOptions);
+    /** Decides locally, or `undefined` when the store must decide (no I/O either way). */
+    tryCharge(dim: Dim, amount: Amount): Verdict | undefined;
+    /** Decides a checkpoint locally (all entries fit), or `undefined`. */
+    tryChargeMany(charges: ReadonlyArray<readonly [Dim, Amount]> | Readonly<Partial<Record<Dim, Amount>>>): Verdict | undefined;
+    /** The local verdict, or one store call that decides it and refills. */
+    charge(dim: Dim, amount: Amount): Verdict | Promise<Verdict>;
+    chargeMany(charges: ReadonlyArray<readonly [Dim, Amount]> | Readonly<Partial<Record<Dim, Amount>>>): Verdict | Promise<Verdict>;
+    /** What this holder has charged to `dim` (every verdict counted), `0` if never. */
+    spent(dim: Dim): number;
+    /** What is left of this holder's local reservation on `dim`. */
+    remaining(dim: Dim): number;
+    /** Reports usage and returns the unused reservation; the lease refuses afterwards. */
+    release(): Promise<void>;
+    [Symbol.asyncDispose](): Promise<void>;
+}

@@ -1,5 +1,5 @@
 //! The binding's conversions at the boundary, compiled from the addon's own
-//! source file (`crates/budgetkernel-node/src/convert.rs`, which is kept
+//! source file (`crates/budgetkernel-engine/src/convert.rs`, shared with the wasm engine, kept
 //! free of napi types for this): number and bigint amounts, handle decoding,
 //! the packed fields of `charge_few`, dimension indexes and verdict codes.
 //!
@@ -12,7 +12,7 @@ use arbitrary::Arbitrary;
 use budgetkernel::{Dim, Verdict, MAX_DIMS};
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../crates/budgetkernel-node/src/convert.rs"]
+#[path = "../../crates/budgetkernel-engine/src/convert.rs"]
 #[allow(dead_code)] // the addon's test-only items and what this target skips
 mod convert;
 

@@ -48,53 +48,26 @@ function wrap(ex) {
     let bytes = new Uint8Array(0);
     let words = new BigUint64Array(0);
     let floats = new Float64Array(0);
-    let bytesAt = 0;
-    let bytesCap = 0;
-    let wordsAt = 0;
-    let wordsCap = 0;
-    let floatsAt = 0;
-    let floatsCap = 0;
+    const byteArea = { at: 0, cap: 0, reserve: (len) => ex.bk_reserve_bytes(len) };
+    const wordArea = { at: 0, cap: 0, reserve: (len) => ex.bk_reserve_words(len) };
+    const floatArea = { at: 0, cap: 0, reserve: (len) => ex.bk_reserve_floats(len) };
     function views() {
         if (buffer === ex.memory.buffer)
             return;
         const b = ex.memory.buffer;
         buffer = b;
-        bytes = new Uint8Array(b, bytesAt, bytesCap);
-        words = new BigUint64Array(b, wordsAt, wordsCap);
-        floats = new Float64Array(b, floatsAt, floatsCap);
+        bytes = new Uint8Array(b, byteArea.at, byteArea.cap);
+        words = new BigUint64Array(b, wordArea.at, wordArea.cap);
+        floats = new Float64Array(b, floatArea.at, floatArea.cap);
     }
-    // Each returns false (TABLE_FULL recorded by the module) when the memory is exhausted.
-    function roomBytes(len) {
-        if (len > bytesCap) {
-            const at = ex.bk_reserve_bytes(len);
+    /** Room for `len` elements in `area`; false (TABLE_FULL recorded by the module) when the memory is exhausted. */
+    function room(area, len) {
+        if (len > area.cap) {
+            const at = area.reserve(len);
             if (at === 0)
                 return false;
-            bytesAt = at;
-            bytesCap = len;
-            buffer = null;
-        }
-        views();
-        return true;
-    }
-    function roomWords(len) {
-        if (len > wordsCap) {
-            const at = ex.bk_reserve_words(len);
-            if (at === 0)
-                return false;
-            wordsAt = at;
-            wordsCap = len;
-            buffer = null;
-        }
-        views();
-        return true;
-    }
-    function roomFloats(len) {
-        if (len > floatsCap) {
-            const at = ex.bk_reserve_floats(len);
-            if (at === 0)
-                return false;
-            floatsAt = at;
-            floatsCap = len;
+            area.at = at;
+            area.cap = len;
             buffer = null;
         }
         views();
@@ -103,8 +76,8 @@ function wrap(ex) {
     /** Text the module just wrote to its byte buffer. */
     function text(len) {
         // The module may have grown the buffer (and the memory) to write it.
-        bytesCap = 0;
-        roomBytes(len);
+        byteArea.cap = 0;
+        room(byteArea, len);
         return decoder.decode(bytes.subarray(0, len));
     }
     function names(read) {
@@ -147,9 +120,7 @@ function wrap(ex) {
         const n = len >>> 0;
         const nd = Math.min(n, dims.length);
         const na = Math.min(n, amounts.length);
-        if (!roomBytes(nd))
-            return -1;
-        if (big ? !roomWords(na) : !roomFloats(na))
+        if (!room(byteArea, nd) || !room(big ? wordArea : floatArea, na))
             return -1;
         bytes.set(dims.subarray(0, nd));
         if (big) {
@@ -164,7 +135,7 @@ function wrap(ex) {
         dimNames: guard(() => names((i) => ex.bk_dim_name(i))),
         create: guard((declarations, count) => {
             const n = declarations.length;
-            if (!roomWords(n))
+            if (!room(wordArea, n))
                 return -1;
             words.set(declarations);
             return ex.bk_create(n, count);

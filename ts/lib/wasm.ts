@@ -96,51 +96,32 @@ function wrap(ex: Exports): WasmEngine {
   let bytes = new Uint8Array(0)
   let words = new BigUint64Array(0)
   let floats = new Float64Array(0)
-  let bytesAt = 0
-  let bytesCap = 0
-  let wordsAt = 0
-  let wordsCap = 0
-  let floatsAt = 0
-  let floatsCap = 0
+  // One scratch area per element type: its address and size (in elements) once reserved.
+  interface Area {
+    at: number
+    cap: number
+    reserve(len: number): number
+  }
+  const byteArea: Area = { at: 0, cap: 0, reserve: (len) => ex.bk_reserve_bytes(len) }
+  const wordArea: Area = { at: 0, cap: 0, reserve: (len) => ex.bk_reserve_words(len) }
+  const floatArea: Area = { at: 0, cap: 0, reserve: (len) => ex.bk_reserve_floats(len) }
 
   function views(): void {
     if (buffer === ex.memory.buffer) return
     const b = ex.memory.buffer
     buffer = b
-    bytes = new Uint8Array(b, bytesAt, bytesCap)
-    words = new BigUint64Array(b, wordsAt, wordsCap)
-    floats = new Float64Array(b, floatsAt, floatsCap)
+    bytes = new Uint8Array(b, byteArea.at, byteArea.cap)
+    words = new BigUint64Array(b, wordArea.at, wordArea.cap)
+    floats = new Float64Array(b, floatArea.at, floatArea.cap)
   }
 
-  // Each returns false (TABLE_FULL recorded by the module) when the memory is exhausted.
-  function roomBytes(len: number): boolean {
-    if (len > bytesCap) {
-      const at = ex.bk_reserve_bytes(len)
+  /** Room for `len` elements in `area`; false (TABLE_FULL recorded by the module) when the memory is exhausted. */
+  function room(area: Area, len: number): boolean {
+    if (len > area.cap) {
+      const at = area.reserve(len)
       if (at === 0) return false
-      bytesAt = at
-      bytesCap = len
-      buffer = null
-    }
-    views()
-    return true
-  }
-  function roomWords(len: number): boolean {
-    if (len > wordsCap) {
-      const at = ex.bk_reserve_words(len)
-      if (at === 0) return false
-      wordsAt = at
-      wordsCap = len
-      buffer = null
-    }
-    views()
-    return true
-  }
-  function roomFloats(len: number): boolean {
-    if (len > floatsCap) {
-      const at = ex.bk_reserve_floats(len)
-      if (at === 0) return false
-      floatsAt = at
-      floatsCap = len
+      area.at = at
+      area.cap = len
       buffer = null
     }
     views()
@@ -150,8 +131,8 @@ function wrap(ex: Exports): WasmEngine {
   /** Text the module just wrote to its byte buffer. */
   function text(len: number): string {
     // The module may have grown the buffer (and the memory) to write it.
-    bytesCap = 0
-    roomBytes(len)
+    byteArea.cap = 0
+    room(byteArea, len)
     return decoder.decode(bytes.subarray(0, len))
   }
 
@@ -200,8 +181,7 @@ function wrap(ex: Exports): WasmEngine {
     const n = len >>> 0
     const nd = Math.min(n, dims.length)
     const na = Math.min(n, amounts.length)
-    if (!roomBytes(nd)) return -1
-    if (big ? !roomWords(na) : !roomFloats(na)) return -1
+    if (!room(byteArea, nd) || !room(big ? wordArea : floatArea, na)) return -1
     bytes.set(dims.subarray(0, nd))
     if (big) {
       words.set((amounts as BigUint64Array).subarray(0, na))
@@ -216,7 +196,7 @@ function wrap(ex: Exports): WasmEngine {
     dimNames: guard(() => names((i) => ex.bk_dim_name(i))),
     create: guard((declarations: BigUint64Array, count: number): number => {
       const n = declarations.length
-      if (!roomWords(n)) return -1
+      if (!room(wordArea, n)) return -1
       words.set(declarations)
       return ex.bk_create(n, count)
     }),

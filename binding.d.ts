@@ -30,11 +30,8 @@ export interface BindingFailure {
 export declare function charge(handle: number, dimIndex: number, amount: number): number
 
 /**
- * Charges the first `len` entries of `dims` and `amounts` atomically.
- *
- * `dims` holds dimension indexes, `amounts` numbers. Every entry is validated first
- * (index, amount, then whether its dimension is declared); if any fails,
- * nothing is applied. Returns the `worst` of the verdicts, or -1.
+ * Charges the first `len` entries of `dims` and `amounts` atomically
+ * (`ops::charge_batch`). Returns the `worst` of the verdicts, or -1.
  */
 export declare function chargeBatch(handle: number, dims: Uint8Array, amounts: Float64Array, len: number): number
 
@@ -50,34 +47,21 @@ export declare function chargeBatchBig(handle: number, dims: Uint8Array, amounts
 export declare function chargeBig(handle: number, dimIndex: number, amount: bigint): number
 
 /**
- * [`charge_batch`] for a checkpoint of up to three number amounts, with
- * every value crossing as a plain argument.
+ * [`charge_batch`] for a checkpoint of up to three number amounts.
  *
- * `packed` holds the entry count in its low 3 bits and entry `i`'s
- * dimension index in the 3 bits above that (`count | d0 << 3 | d1 << 6 |
- * d2 << 9`); `a0` to `a2` are the amounts, unused ones ignored. A number
+ * Every value crosses as a plain argument (`ops::charge_few`). A number
  * argument crosses for about 5 ns where a typed array costs nearly 30,
  * which is what makes a small checkpoint cheaper than separate charges.
- * Returns the `worst` verdict code, or -1.
  */
 export declare function chargeFew(handle: number, packed: number, a0: number, a1: number, a2: number): number
 
-/**
- * An independent copy of a budget (limits, warn thresholds and spent
- * counters). Returns the copy's handle, or -1.
- */
+/** An independent copy of a budget. Returns the copy's handle, or -1. */
 export declare function clone(handle: number): number
 
 /**
- * Builds a budget from `count` declarations, in the order they were made.
- *
- * Declaration `i` is the four words at `declarations[4 * i..]`: the
- * dimension index, a flag (non-zero: the declaration has a warn
- * threshold), the limit, and the warn threshold. The kernel's builder
- * validates the declaration as a whole. Returns the new budget's handle,
- * or -1 (`takeError()`: a builder error code with its dimension,
- * `INVALID_DIMENSION` with the declaration's position, or
- * `LENGTH_MISMATCH`).
+ * Builds a budget from `count` declarations (`ops::create`): four words
+ * each (dimension index, warn flag, limit, warn threshold). Returns the
+ * new budget's handle, or -1.
  */
 export declare function create(declarations: BigUint64Array, count: number): number
 

@@ -3,13 +3,16 @@
 // (binding.js, binding.d.ts) with the napi-rs CLI, then the TypeScript
 // facade (ts/index.ts and ts/lib/*.ts -> index.js, index.d.ts, lib/) with
 // tsc. All of them are generated and committed; `npm test` fails if a rebuild changes them.
+// Then the wasm engine, budgetkernel.wasm at the root (crates/budgetkernel-wasm; not
+// committed, shipped in the package like the .node files), with Debian's rustc-web,
+// -Zbuild-std and wasm-ld-16 (scripts/cross.mjs --install-deps installs them).
 //
 //   node scripts/build.mjs            release build (what ships)
 //   node scripts/build.mjs --debug    debug build (faster to compile)
 //   node scripts/build.mjs --features safe-map   forwarded to cargo
 //   node scripts/build.mjs --if-missing   only if no binary is there yet (npm start)
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { copyFileSync, existsSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -23,8 +26,8 @@ if (args.includes('--if-missing')) {
   console.error(`build: ${binary} is not built yet; building the native addon once (a minute or two)...`)
 }
 
-function run(command, commandArgs) {
-  const result = spawnSync(command, commandArgs, { cwd: root, stdio: 'inherit' })
+function run(command, commandArgs, env = {}) {
+  const result = spawnSync(command, commandArgs, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } })
   if (result.status !== 0) {
     console.error(`build: ${command} ${commandArgs.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`})`)
     process.exit(result.status || 1)
@@ -45,3 +48,25 @@ run(process.execPath, [
   ...features,
 ])
 run(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'ts/tsconfig.json'])
+
+// The wasm engine. Its memory is capped (WASM_MAX_MEMORY): at the cap, create/clone
+// fail with TABLE_FULL (every growing allocation in the engine is try_reserve).
+export const WASM_MAX_MEMORY = 1024 * 1024 * 1024
+const wasmTarget = 'wasm32-unknown-unknown'
+const wasmOut = `target/${wasmTarget}/wasm/budgetkernel_wasm.wasm`
+run('/usr/bin/cargo', ['build', '--profile', 'wasm', '-p', 'budgetkernel-wasm', '--target', wasmTarget, '-Zbuild-std=std,panic_abort'], {
+  PATH: `/usr/bin:${process.env.PATH}`,
+  RUSTC: '/usr/bin/rustc',
+  RUSTC_BOOTSTRAP: '1',
+  [`CARGO_TARGET_${wasmTarget.toUpperCase().replaceAll('-', '_')}_LINKER`]: '/usr/bin/wasm-ld-16',
+  RUSTFLAGS: `-C link-arg=--max-memory=${WASM_MAX_MEMORY}`,
+})
+const wasmFile = fileURLToPath(new URL('../budgetkernel.wasm', import.meta.url))
+if (existsSync('/usr/bin/wasm-opt')) {
+  // Debian 12 binaryen starts from the MVP feature set; these are the ones rustc emits.
+  const features = ['bulk-memory', 'nontrapping-float-to-int', 'sign-ext', 'mutable-globals', 'reference-types', 'multivalue'].map((f) => `--enable-${f}`)
+  run('/usr/bin/wasm-opt', ['-O3', ...features, wasmOut, '-o', wasmFile])
+} else {
+  copyFileSync(new URL(`../${wasmOut}`, import.meta.url), wasmFile)
+}
+console.error(`build: budgetkernel.wasm ${statSync(wasmFile).size} bytes`)

@@ -59,7 +59,13 @@ const NEED = {
   objcopy: { file: '/usr/bin/llvm-objcopy', deb: 'llvm' },
   qemu: { file: '/usr/bin/qemu-aarch64-static', deb: 'qemu-user-static' },
   wine: { file: '/usr/lib/wine/wine64', deb: 'wine64' },
+  // The wasm engine (scripts/build.mjs): not a napi target, needed by every build.
+  wasmLd: { file: '/usr/bin/wasm-ld-16', deb: 'lld-16' },
+  wasmOpt: { file: '/usr/bin/wasm-opt', deb: 'binaryen' },
 }
+
+/** What the wasm engine's build needs, whatever the targets. */
+const WASM_NEEDS = ['cargo', 'rustc', 'rustSrc', 'wasmLd', 'wasmOpt']
 
 /**
  * How one napi target is built here.
@@ -231,7 +237,7 @@ function zigBin() {
  * @returns {Need[]}
  */
 export function missing(triples) {
-  const names = new Set(triples.flatMap((t) => TARGETS[t]?.needs ?? []))
+  const names = new Set([...WASM_NEEDS, ...triples.flatMap((t) => TARGETS[t]?.needs ?? [])])
   return [...names].map((n) => /** @type {Need} */ (NEED[n])).filter((need) => !existsSync(need.file))
 }
 

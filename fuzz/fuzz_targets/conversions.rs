@@ -1,7 +1,15 @@
 //! The binding's conversions at the boundary, compiled from the addon's own
-//! source file (`crates/budgetkernel-node/src/convert.rs`, which is kept
+//! source file (`crates/budgetkernel-engine/src/convert.rs`, shared with the wasm engine, kept
 //! free of napi types for this): number and bigint amounts, handle decoding,
 //! the packed fields of `charge_few`, dimension indexes and verdict codes.
+//!
+//! It also drives the wasm engine's glue (`crates/budgetkernel-wasm`, linked
+//! here as a native rlib): `bk_charge`, `bk_charge_big` (its `exact` flag)
+//! and `bk_charge_few` must return what the shared operation returns on a
+//! twin budget, and `bk_take_error`'s packed number must decode (as
+//! `ts/lib/wasm.ts` decodes it) to exactly the failure the operation
+//! recorded. The scratch-buffer exports are not covered: natively nothing
+//! can write the buffers.
 //!
 //! Never a panic; every accepted value round-trips; and what is accepted is
 //! exactly what the contract says (checked against oracles written here
@@ -12,7 +20,7 @@ use arbitrary::Arbitrary;
 use budgetkernel::{Dim, Verdict, MAX_DIMS};
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../crates/budgetkernel-node/src/convert.rs"]
+#[path = "../../crates/budgetkernel-engine/src/convert.rs"]
 #[allow(dead_code)] // the addon's test-only items and what this target skips
 mod convert;
 
@@ -69,7 +77,64 @@ fn check_handle(handle: f64) {
     }
 }
 
+/// `bk_take_error`'s number decoded as the JS glue does.
+fn unpack(packed: f64) -> Option<(usize, Option<u32>, Option<u32>)> {
+    if packed < 0.0 {
+        return None;
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let packed = packed as u64;
+    let field = |v: u64| u32::try_from(v).ok().and_then(|v| v.checked_sub(1));
+    Some((
+        usize::try_from(packed % 16).unwrap_or(usize::MAX),
+        field((packed / 16) % 16),
+        field(packed / 256),
+    ))
+}
+
+fn failure_of(f: Option<budgetkernel_engine::error::Failure>) -> Option<(usize, Option<u32>, Option<u32>)> {
+    use budgetkernel_engine::error::Code;
+    f.map(|f| (Code::ALL.iter().position(|&c| c == f.code).unwrap_or(usize::MAX), f.dim, f.index))
+}
+
+fn check_wasm_glue(input: &Input) {
+    use budgetkernel_engine::ops;
+    use budgetkernel_wasm as glue;
+    let declare = [0, 1, 1000, 10, 2, 0, 1 << 40, 0];
+    let (twin, ours) = (ops::create(&declare, 2), ops::create(&declare, 2));
+    assert!(twin >= 0.0 && ours >= 0.0);
+    // Now and then a forged handle, the same on both paths (never one of the
+    // two live ones, or the first call would change what the second sees).
+    let forged = input.generation % 4 == 0
+        && input.handle.to_bits() != twin.to_bits()
+        && input.handle.to_bits() != ours.to_bits();
+    let handle = |h: f64| if forged { input.handle } else { h };
+    // The operation on the twin, then the glue on ours: same result, and
+    // the failure recorded by one is the failure the other packs.
+    let same = |expected: i32, glue_call: &dyn Fn() -> i32| {
+        let expected_failure = failure_of(ops::take_failure());
+        let got = glue_call();
+        assert_eq!(expected, got);
+        assert_eq!(expected_failure, unpack(glue::bk_take_error()));
+    };
+    let n = input.number;
+    let bits = input.number_bits;
+    let exact = !input.negative;
+    same(ops::charge(handle(twin), input.dim_index, n), &|| {
+        glue::bk_charge(handle(ours), input.dim_index, n)
+    });
+    same(ops::charge_one(handle(twin), input.dim_index, exact.then_some(bits)), &|| {
+        glue::bk_charge_big(handle(ours), input.dim_index, bits, u32::from(exact))
+    });
+    let (a1, a2) = (input.handle, f64::from(input.index));
+    same(ops::charge_few(handle(twin), input.packed, n, a1, a2), &|| {
+        glue::bk_charge_few(handle(ours), input.packed, n, a1, a2)
+    });
+    assert!(ops::release(twin) && ops::release(ours));
+}
+
 fuzz_target!(|input: Input| {
+    check_wasm_glue(&input);
     check_number(input.number);
     check_number(f64::from_bits(input.number_bits));
 

@@ -99,7 +99,9 @@ pub struct Table {
 
 impl Table {
     /// Stores `budget` and returns its handle, or `None` when the table is
-    /// full (2^32 live budgets on one thread).
+    /// full: 2^32 live budgets on one thread, or no memory to grow it (the
+    /// wasm engine's memory has a maximum; growth is `try_reserve`, never
+    /// an allocation-failure abort).
     pub fn insert(&mut self, budget: Budget) -> Option<Handle> {
         while let Some(index) = self.free.pop() {
             if let Some(slot) = self.slots.get_mut(index as usize) {
@@ -112,6 +114,7 @@ impl Table {
         }
         let index = u32::try_from(self.slots.len()).ok()?;
         let generation = self.parked.get(index as usize).copied().unwrap_or(0);
+        self.slots.try_reserve(1).ok()?;
         self.slots.push(Slot {
             generation,
             budget: Some(budget),
@@ -157,9 +160,11 @@ impl Table {
         self.live -= 1;
         if index as usize + 1 == self.slots.len() {
             self.trim();
-        } else {
+        } else if self.free.try_reserve(1).is_ok() {
             self.free.push(index);
         }
+        // Without memory for the free list the empty slot is simply not
+        // reused until `trim` drops it: the budget is freed either way.
         true
     }
 
@@ -172,6 +177,15 @@ impl Table {
             }
             let index = self.slots.len() - 1;
             if self.parked.len() <= index {
+                // No memory to park the generation: keep the empty slot
+                // (and its generation) instead of dropping it.
+                if self
+                    .parked
+                    .try_reserve(index + 1 - self.parked.len())
+                    .is_err()
+                {
+                    break;
+                }
                 self.parked.resize(index + 1, 0);
             }
             if let Some(parked) = self.parked.get_mut(index) {
@@ -216,8 +230,9 @@ thread_local! {
     static TABLE: RefCell<Table> = RefCell::new(Table::default());
 }
 
-/// Runs `f` with this thread's table. `None` only if the table is already
-/// borrowed, which cannot happen because no JavaScript runs while it is
+/// Runs `f` with this thread's table.
+///
+/// `None` only if the table is already borrowed, which cannot happen because no JavaScript runs while it is
 /// borrowed; the check exists so that even that bug is an error, not a panic.
 pub fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> Option<R> {
     TABLE

@@ -1,5 +1,6 @@
-//! Conversions at the boundary: JavaScript numbers and bigints to `u64`,
-//! dimension indexes to [`Dim`], [`Verdict`] to its small integer code,
+//! Conversions at the boundary.
+//!
+//! JavaScript numbers and bigints to `u64`, dimension indexes to [`Dim`], [`Verdict`] to its small integer code,
 //! budget handles to and from their (generation, index) parts, and the
 //! packed fields of `charge_few`.
 //!
@@ -76,8 +77,9 @@ pub fn amount_from_f64(value: f64) -> Option<u64> {
     }
 }
 
-/// A bigint amount as `u64`, if it is in `0..=2^64-1`, from the parts
-/// napi-rs's `BigInt` holds: the sign bit and the little-endian 64-bit
+/// A bigint amount as `u64`, if it is in `0..=2^64-1`.
+///
+/// From the parts napi-rs's `BigInt` holds: the sign bit and the little-endian 64-bit
 /// words of the magnitude (napi-rs stores `[0]` for `0n`, and V8 never
 /// leaves high zero words). Exactly one word and a clear sign bit is a
 /// `u64`; anything else (negative, wider, or no word at all) is refused.
@@ -137,8 +139,9 @@ pub const FEW: usize = 3;
 /// Bits per field of `charge_few`'s `packed` argument.
 const FIELD_BITS: usize = 3;
 
-/// Field `i` of a `charge_few` packed word: field 0 is the entry count,
-/// field `1 + k` entry `k`'s dimension index (`count | d0 << 3 | d1 << 6 |
+/// Field `i` of a `charge_few` packed word.
+///
+/// Field 0 is the entry count, field `1 + k` entry `k`'s dimension index (`count | d0 << 3 | d1 << 6 |
 /// d2 << 9`). Bits above the fields a call uses are ignored. Every field is
 /// 3 bits, so a dimension field always names one of the 8 dimensions.
 #[inline]

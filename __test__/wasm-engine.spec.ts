@@ -1,0 +1,217 @@
+// The wasm engine (lib/wasm.js over budgetkernel.wasm) against the native
+// binding (binding.js), call for call: random sequences of raw engine calls,
+// valid and not (forged and stale handles, bad dimensions and amounts,
+// batch length mismatches, builder refusals), applied to both; every return
+// value, every thrown message and every takeError() must be equal. Both
+// tables start empty in this process and see the same calls, so even the
+// handles match. Then the wasm memory's maximum: reaching it is TABLE_FULL,
+// never a trap, and the engine works on.
+import { createRequire } from 'node:module'
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+
+const require = createRequire(import.meta.url)
+type Engine = import('../lib/wasm.js').WasmEngine
+const native = require('../binding.js') as Engine
+const { loadWasm, instantiateWasm } = require('../lib/wasm.js') as typeof import('../lib/wasm.js')
+const wasm = loadWasm()
+
+const U64 = (1n << 64n) - 1n
+
+type Call =
+  | { op: 'create'; decls: [number, number, bigint, bigint][]; extra: number }
+  | { op: 'clone' | 'release' | 'reset'; h: number }
+  | { op: 'charge'; h: number; dim: number; amount: number }
+  | { op: 'chargeBig'; h: number; dim: number; amount: bigint }
+  | { op: 'chargeFew'; h: number; packed: number; a: [number, number, number] }
+  | { op: 'chargeBatch'; h: number; dims: number[]; amounts: number[]; len: number }
+  | { op: 'chargeBatchBig'; h: number; dims: number[]; amounts: bigint[]; len: number }
+  | { op: 'spent' | 'remaining'; h: number; dim: number }
+  | { op: 'liveBudgets' | 'tableCapacity' }
+
+const dim = fc.oneof(fc.integer({ min: 0, max: 7 }), fc.constantFrom(8, 9, 255, -1, 2 ** 32 + 1, 1.5, Number.NaN))
+const amount = fc.oneof(
+  fc.integer({ min: 0, max: 200 }),
+  fc.constantFrom(-1, 0.5, Number.NaN, Infinity, -0, 2 ** 53 - 1, 2 ** 53, 1e300),
+)
+const bigAmount = fc.oneof(fc.bigInt({ min: 0n, max: 300n }), fc.constantFrom(-1n, U64, U64 + 1n, 1n << 200n))
+const limit = fc.oneof(fc.bigInt({ min: 0n, max: 500n }), fc.constantFrom(U64))
+// A handle: an index into the handles made so far (maybe released since), or a forgery.
+const handle = fc.oneof(
+  { weight: 4, arbitrary: fc.nat(40) },
+  { weight: 1, arbitrary: fc.constantFrom(-1.5, -2.5, Number.NaN, 2 ** 53, 4294967296.5) },
+)
+const len = (n: number) => fc.oneof(fc.constant(n), fc.constant(n + 1), fc.constant(Math.max(0, n - 1)), fc.constantFrom(2 ** 32 + n, 2 ** 31))
+
+const call: fc.Arbitrary<Call> = fc.oneof(
+  fc.record({
+    op: fc.constant('create' as const),
+    decls: fc.array(fc.tuple(fc.oneof(fc.integer({ min: 0, max: 7 }), fc.constantFrom(8, 99)), fc.integer({ min: 0, max: 1 }), limit, limit), { maxLength: 5 }),
+    extra: fc.constantFrom(0, 0, 0, 1, -1),
+  }),
+  fc.record({ op: fc.constantFrom('clone' as const, 'release' as const, 'reset' as const), h: handle }),
+  fc.record({ op: fc.constant('charge' as const), h: handle, dim, amount }),
+  fc.record({ op: fc.constant('chargeBig' as const), h: handle, dim, amount: bigAmount }),
+  fc.record({
+    op: fc.constant('chargeFew' as const),
+    h: handle,
+    packed: fc.oneof(fc.nat(), fc.tuple(fc.integer({ min: 0, max: 4 }), fc.nat(7), fc.nat(7), fc.nat(7)).map(([c, a, b, d]) => c | (a << 3) | (b << 6) | (d << 9))),
+    a: fc.tuple(amount, amount, amount),
+  }),
+  fc
+    .array(fc.tuple(fc.oneof(fc.integer({ min: 0, max: 7 }), fc.constantFrom(8, 200)), amount), { maxLength: 6 })
+    .chain((entries) =>
+      fc.record({
+        op: fc.constant('chargeBatch' as const),
+        h: handle,
+        dims: fc.constant(entries.map((e) => e[0])),
+        amounts: fc.constant(entries.map((e) => e[1])),
+        len: len(entries.length),
+      }),
+    ),
+  fc
+    .array(fc.tuple(fc.oneof(fc.integer({ min: 0, max: 7 }), fc.constantFrom(8, 200)), fc.bigInt({ min: 0n, max: U64 })), { maxLength: 6 })
+    .chain((entries) =>
+      fc.record({
+        op: fc.constant('chargeBatchBig' as const),
+        h: handle,
+        dims: fc.constant(entries.map((e) => e[0])),
+        amounts: fc.constant(entries.map((e) => e[1])),
+        len: len(entries.length),
+      }),
+    ),
+  fc.record({ op: fc.constantFrom('spent' as const, 'remaining' as const), h: handle, dim }),
+  fc.record({ op: fc.constantFrom('liveBudgets' as const, 'tableCapacity' as const) }),
+)
+
+/** Applies `c` to `engine`; `handles` are that engine's own handles so far. */
+function apply(engine: Engine, handles: number[], c: Call): unknown {
+  const h = (ref: number) => (Number.isInteger(ref) && ref >= 0 ? (handles[ref % Math.max(1, handles.length)] ?? -1) : ref)
+  const keep = (value: number) => {
+    if (value >= 0) handles.push(value)
+    return value
+  }
+  try {
+    switch (c.op) {
+      case 'create': {
+        const words = new BigUint64Array(c.decls.flatMap(([d, w, l, t]) => [BigInt(d), BigInt(w), l, t]))
+        return keep(engine.create(words, c.decls.length + c.extra))
+      }
+      case 'clone':
+        return keep(engine.clone(h(c.h)))
+      case 'release':
+        return engine.release(h(c.h))
+      case 'reset':
+        return engine.reset(h(c.h))
+      case 'charge':
+        return engine.charge(h(c.h), c.dim, c.amount)
+      case 'chargeBig':
+        return engine.chargeBig(h(c.h), c.dim, c.amount)
+      case 'chargeFew':
+        return engine.chargeFew(h(c.h), c.packed, ...c.a)
+      case 'chargeBatch':
+        return engine.chargeBatch(h(c.h), Uint8Array.from(c.dims), Float64Array.from(c.amounts), c.len)
+      case 'chargeBatchBig':
+        return engine.chargeBatchBig(h(c.h), Uint8Array.from(c.dims), BigUint64Array.from(c.amounts), c.len)
+      case 'spent':
+        return engine.spent(h(c.h), c.dim)
+      case 'remaining':
+        return engine.remaining(h(c.h), c.dim)
+      case 'liveBudgets':
+        return engine.liveBudgets()
+      case 'tableCapacity':
+        return engine.tableCapacity()
+    }
+  } catch (error) {
+    return { threw: (error as Error).message }
+  }
+}
+
+describe('wasm engine vs native binding', () => {
+  it('has the same constants and dimension names', () => {
+    expect(wasm.MAX_DIMENSIONS).toBe(native.MAX_DIMENSIONS)
+    expect(wasm.dimNames()).toEqual(native.dimNames())
+    expect(Object.keys(wasm).sort()).toEqual(Object.keys(native).filter((k) => k !== '__napiBindingTarget').sort())
+  })
+
+  it('returns and fails alike on random call sequences', () => {
+    const nativeHandles: number[] = []
+    const wasmHandles: number[] = []
+    fc.assert(
+      fc.property(fc.array(call, { minLength: 1, maxLength: 40 }), (calls) => {
+        for (const c of calls) {
+          const n = apply(native, nativeHandles, c)
+          const w = apply(wasm, wasmHandles, c)
+          expect(w, JSON.stringify(c, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))).toEqual(n)
+          expect(wasm.takeError()).toEqual(native.takeError())
+        }
+      }),
+      { numRuns: 300 },
+    )
+    // The runs above did make budgets, fail and succeed on both.
+    expect(nativeHandles.length).toBeGreaterThan(0)
+    expect(wasm.liveBudgets()).toBe(native.liveBudgets())
+  })
+
+  it('survives a huge length and an array far larger than the call uses', () => {
+    const h = wasm.create(new BigUint64Array([0n, 0n, 100n, 0n]), 1)
+    expect(h).toBeGreaterThanOrEqual(0)
+    expect(wasm.chargeBatch(h, new Uint8Array(1), new Float64Array(1), 2 ** 32 - 1)).toBe(-1)
+    expect(wasm.takeError()).toEqual({ code: 'LENGTH_MISMATCH' })
+    expect(wasm.chargeBatch(h, new Uint8Array(1 << 16), new Float64Array(1 << 16), 1)).toBeGreaterThanOrEqual(0)
+    expect(wasm.spent(h, 0)).toBe(0n)
+    expect(wasm.release(h)).toBe(true)
+  })
+})
+
+describe('wasm memory maximum', () => {
+  it('is reached as TABLE_FULL, changes nothing, and the engine works on', () => {
+    const { engine, memory } = instantiateWasm()
+    const first = engine.create(new BigUint64Array([0n, 0n, 1000n, 0n]), 1)
+    expect(first).toBeGreaterThanOrEqual(0)
+    // Take all but 16 pages (1 MiB) of the memory's maximum away from the module's allocator.
+    let pages = memory.buffer.byteLength / 65536
+    for (let step = 4096; step >= 1; step = Math.floor(step / 2)) {
+      for (;;) {
+        try {
+          memory.grow(step)
+          pages += step
+        } catch {
+          break
+        }
+      }
+    }
+    // The maximum exists and is the built one (scripts/build.mjs: 1 GiB).
+    expect(pages * 65536).toBe(1024 * 1024 * 1024)
+    // Hand 1 MiB back to the allocator's reach: shrink is impossible, so start a fresh instance
+    // and grow it to 16 pages below the maximum instead.
+    const fresh = instantiateWasm()
+    const e = fresh.engine
+    const keep = e.create(new BigUint64Array([0n, 0n, 1000n, 0n]), 1)
+    expect(keep).toBeGreaterThanOrEqual(0)
+    fresh.memory.grow(16384 - fresh.memory.buffer.byteLength / 65536 - 16)
+    const made: number[] = []
+    for (let i = 0; i < 1_000_000; i++) {
+      const c = e.clone(keep)
+      if (c < 0) break
+      made.push(c)
+    }
+    expect(made.length).toBeGreaterThan(100)
+    expect(made.length).toBeLessThan(1_000_000)
+    expect(e.takeError()).toEqual({ code: 'TABLE_FULL' })
+    const live = e.liveBudgets()
+    expect(live).toBe(made.length + 1)
+    // A failed create changes nothing either.
+    expect(e.create(new BigUint64Array([1n, 0n, 5n, 0n]), 1)).toBe(-1)
+    expect(e.takeError()).toEqual({ code: 'TABLE_FULL' })
+    expect(e.liveBudgets()).toBe(live)
+    // A batch larger than the memory left: TABLE_FULL, not a trap.
+    expect(e.chargeBatch(keep, new Uint8Array(1 << 21), new Float64Array(1 << 21), 1 << 21)).toBe(-1)
+    expect(e.takeError()).toEqual({ code: 'TABLE_FULL' })
+    // Every budget still answers; releasing makes room again.
+    expect(e.charge(keep, 0, 10)).toBe(0)
+    expect(e.spent(keep, 0)).toBe(10n)
+    for (const h of made) expect(e.release(h)).toBe(true)
+    expect(e.clone(keep)).toBeGreaterThanOrEqual(0)
+  })
+})

@@ -1,0 +1,174 @@
+"use strict";
+// The wasm engine: budgetkernel.wasm (crates/budgetkernel-wasm, built by
+// scripts/build.mjs) behind exactly the interface of the native binding
+// (binding.d.ts): same functions, arguments, return values and failure
+// protocol (-1 / false, then takeError()). The operations, the handle table
+// and the failure codes are the Rust ones the addon uses
+// (crates/budgetkernel-engine); this file only moves values across.
+//
+// Arrays cross through scratch buffers the module owns: their addresses and
+// typed-array views are cached, so a call copies its array and allocates
+// nothing once the buffers are large enough. Views are rebuilt when the
+// memory grows (its ArrayBuffer is then replaced).
+//
+// A trap (a wasm panic, built as abort; the engine has none that a caller
+// can trigger) becomes an Error, and the instance refuses every later call:
+// its table may have been left mid-update.
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.WASM_PATH = void 0;
+exports.loadWasm = loadWasm;
+exports.instantiateWasm = instantiateWasm;
+const node_fs_1 = require("node:fs");
+const node_path_1 = require("node:path");
+const WA = globalThis.WebAssembly;
+/** The file next to the package's root (this file is lib/wasm.js). */
+exports.WASM_PATH = (0, node_path_1.join)(__dirname, '..', 'budgetkernel.wasm');
+/** A fresh engine (its own instance, memory and table). */
+function loadWasm() {
+    return instantiateWasm().engine;
+}
+/** {@link loadWasm}, with the instance's memory. */
+function instantiateWasm() {
+    let bytes;
+    try {
+        bytes = (0, node_fs_1.readFileSync)(exports.WASM_PATH);
+    }
+    catch (error) {
+        throw new Error(`budgetkernel: the wasm engine ${exports.WASM_PATH} is missing (run npm run build)`, { cause: error });
+    }
+    const instance = new WA.Instance(new WA.Module(bytes), {});
+    const ex = instance.exports;
+    return { engine: wrap(ex), memory: ex.memory };
+}
+const U64_MAX = (1n << 64n) - 1n;
+function wrap(ex) {
+    const decoder = new TextDecoder();
+    let broken = null;
+    let buffer = null;
+    let bytes = new Uint8Array(0);
+    let words = new BigUint64Array(0);
+    let floats = new Float64Array(0);
+    const byteArea = { at: 0, cap: 0, reserve: (len) => ex.bk_reserve_bytes(len) };
+    const wordArea = { at: 0, cap: 0, reserve: (len) => ex.bk_reserve_words(len) };
+    const floatArea = { at: 0, cap: 0, reserve: (len) => ex.bk_reserve_floats(len) };
+    function views() {
+        if (buffer === ex.memory.buffer)
+            return;
+        const b = ex.memory.buffer;
+        buffer = b;
+        bytes = new Uint8Array(b, byteArea.at, byteArea.cap);
+        words = new BigUint64Array(b, wordArea.at, wordArea.cap);
+        floats = new Float64Array(b, floatArea.at, floatArea.cap);
+    }
+    /** Room for `len` elements in `area`; false (TABLE_FULL recorded by the module) when the memory is exhausted. */
+    function room(area, len) {
+        if (len > area.cap) {
+            const at = area.reserve(len);
+            if (at === 0)
+                return false;
+            area.at = at;
+            area.cap = len;
+            buffer = null;
+        }
+        views();
+        return true;
+    }
+    /** Text the module just wrote to its byte buffer. */
+    function text(len) {
+        // The module may have grown the buffer (and the memory) to write it.
+        byteArea.cap = 0;
+        room(byteArea, len);
+        return decoder.decode(bytes.subarray(0, len));
+    }
+    function names(read) {
+        const out = [];
+        for (let i = 0;; i++) {
+            const len = read(i);
+            if (len <= 0)
+                return out;
+            out.push(text(len));
+        }
+    }
+    function guard(f) {
+        return (...args) => {
+            if (broken !== null)
+                throw new Error('budgetkernel: the wasm engine trapped earlier and cannot be used again', { cause: broken });
+            try {
+                return f(...args);
+            }
+            catch (error) {
+                if (error instanceof WA.RuntimeError) {
+                    broken = error;
+                    throw new Error('budgetkernel: the wasm engine trapped; this instance cannot be used again', { cause: error });
+                }
+                throw error;
+            }
+        };
+    }
+    const codes = names((i) => ex.bk_code_name(i));
+    function read(status) {
+        if (status === 1)
+            return BigInt.asUintN(64, ex.bk_value());
+        if (status === 0)
+            return null;
+        const error = new Error(codes[-1 - status] ?? 'INTERNAL');
+        error.code = 'InvalidArg';
+        throw error;
+    }
+    /** The first min(len, array length) entries of `array` are copied; `len` is the call's (u32) length. */
+    function batch(handle, dims, amounts, len, big) {
+        const n = len >>> 0;
+        const nd = Math.min(n, dims.length);
+        const na = Math.min(n, amounts.length);
+        if (!room(byteArea, nd) || !room(big ? wordArea : floatArea, na))
+            return -1;
+        bytes.set(dims.subarray(0, nd));
+        if (big) {
+            words.set(amounts.subarray(0, na));
+            return ex.bk_charge_batch_big(handle, nd, na, len);
+        }
+        floats.set(amounts.subarray(0, na));
+        return ex.bk_charge_batch(handle, nd, na, len);
+    }
+    const engine = {
+        MAX_DIMENSIONS: ex.bk_max_dimensions(),
+        dimNames: guard(() => names((i) => ex.bk_dim_name(i))),
+        create: guard((declarations, count) => {
+            const n = declarations.length;
+            if (!room(wordArea, n))
+                return -1;
+            words.set(declarations);
+            return ex.bk_create(n, count);
+        }),
+        clone: guard((handle) => ex.bk_clone(handle)),
+        release: guard((handle) => ex.bk_release(handle) !== 0),
+        liveBudgets: guard(() => ex.bk_live_budgets()),
+        tableCapacity: guard(() => ex.bk_table_capacity()),
+        charge: guard((handle, dimIndex, amount) => ex.bk_charge(handle, dimIndex, amount)),
+        chargeBig: guard((handle, dimIndex, amount) => ex.bk_charge_big(handle, dimIndex, BigInt.asIntN(64, amount), amount >= 0n && amount <= U64_MAX ? 1 : 0)),
+        chargeFew: guard((handle, packed, a0, a1, a2) => ex.bk_charge_few(handle, packed, a0, a1, a2)),
+        chargeBatch: guard((handle, dims, amounts, len) => batch(handle, dims, amounts, len, false)),
+        chargeBatchBig: guard((handle, dims, amounts, len) => batch(handle, dims, amounts, len, true)),
+        spent: guard((handle, dimIndex) => read(ex.bk_spent(handle, dimIndex))),
+        remaining: guard((handle, dimIndex) => read(ex.bk_remaining(handle, dimIndex))),
+        reset: guard((handle) => ex.bk_reset(handle)),
+        takeError: guard(() => {
+            const packed = ex.bk_take_error();
+            if (packed < 0)
+                return null;
+            const code = packed % 16;
+            const dim = Math.floor(packed / 16) % 16;
+            const index = Math.floor(packed / 256);
+            const failure = { code: codes[code] ?? 'INTERNAL' };
+            if (dim > 0)
+                failure.dim = dim - 1;
+            if (index > 0)
+                failure.index = index - 1;
+            const len = ex.bk_message();
+            if (len > 0)
+                failure.message = text(len);
+            return failure;
+        }),
+    };
+    return engine;
+}

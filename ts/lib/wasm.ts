@@ -1,0 +1,238 @@
+// The wasm engine: budgetkernel.wasm (crates/budgetkernel-wasm, built by
+// scripts/build.mjs) behind exactly the interface of the native binding
+// (binding.d.ts): same functions, arguments, return values and failure
+// protocol (-1 / false, then takeError()). The operations, the handle table
+// and the failure codes are the Rust ones the addon uses
+// (crates/budgetkernel-engine); this file only moves values across.
+//
+// Arrays cross through scratch buffers the module owns: their addresses and
+// typed-array views are cached, so a call copies its array and allocates
+// nothing once the buffers are large enough. Views are rebuilt when the
+// memory grows (its ArrayBuffer is then replaced).
+//
+// A trap (a wasm panic, built as abort; the engine has none that a caller
+// can trigger) becomes an Error, and the instance refuses every later call:
+// its table may have been left mid-update.
+
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+/** The part of the WebAssembly memory object the glue uses (the compiler's ES2022 lib has no WebAssembly types). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer
+  grow(pages: number): number
+}
+
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object, imports: object) => { exports: object }
+  RuntimeError: new () => Error
+}
+
+const WA = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly
+
+/** The engine interface: the native binding's (binding.d.ts). */
+export type WasmEngine = Omit<typeof import('../../binding'), '__napiBindingTarget'>
+
+interface Exports {
+  memory: WasmMemory
+  bk_reserve_words(len: number): number
+  bk_reserve_floats(len: number): number
+  bk_reserve_bytes(len: number): number
+  bk_create(words: number, count: number): number
+  bk_clone(handle: number): number
+  bk_release(handle: number): number
+  bk_live_budgets(): number
+  bk_table_capacity(): number
+  bk_charge(handle: number, dim: number, amount: number): number
+  bk_charge_big(handle: number, dim: number, amount: bigint, exact: number): number
+  bk_charge_few(handle: number, packed: number, a0: number, a1: number, a2: number): number
+  bk_charge_batch(handle: number, dims: number, amounts: number, len: number): number
+  bk_charge_batch_big(handle: number, dims: number, amounts: number, len: number): number
+  bk_spent(handle: number, dim: number): number
+  bk_remaining(handle: number, dim: number): number
+  bk_value(): bigint
+  bk_reset(handle: number): number
+  bk_take_error(): number
+  bk_message(): number
+  bk_code_name(code: number): number
+  bk_dim_name(dim: number): number
+  bk_max_dimensions(): number
+}
+
+/** The file next to the package's root (this file is lib/wasm.js). */
+export const WASM_PATH = join(__dirname, '..', 'budgetkernel.wasm')
+
+/** An instance and its memory, for tests that need the memory itself. */
+export interface WasmInstance {
+  engine: WasmEngine
+  memory: WasmMemory
+}
+
+/** A fresh engine (its own instance, memory and table). */
+export function loadWasm(): WasmEngine {
+  return instantiateWasm().engine
+}
+
+/** {@link loadWasm}, with the instance's memory. */
+export function instantiateWasm(): WasmInstance {
+  let bytes: Buffer
+  try {
+    bytes = readFileSync(WASM_PATH)
+  } catch (error) {
+    throw new Error(`budgetkernel: the wasm engine ${WASM_PATH} is missing (run npm run build)`, { cause: error })
+  }
+  const instance = new WA.Instance(new WA.Module(bytes), {})
+  const ex = instance.exports as unknown as Exports
+  return { engine: wrap(ex), memory: ex.memory }
+}
+
+const U64_MAX = (1n << 64n) - 1n
+
+function wrap(ex: Exports): WasmEngine {
+  const decoder = new TextDecoder()
+  let broken: unknown = null
+  let buffer: ArrayBuffer | null = null
+  let bytes = new Uint8Array(0)
+  let words = new BigUint64Array(0)
+  let floats = new Float64Array(0)
+  // One scratch area per element type: its address and size (in elements) once reserved.
+  interface Area {
+    at: number
+    cap: number
+    reserve(len: number): number
+  }
+  const byteArea: Area = { at: 0, cap: 0, reserve: (len) => ex.bk_reserve_bytes(len) }
+  const wordArea: Area = { at: 0, cap: 0, reserve: (len) => ex.bk_reserve_words(len) }
+  const floatArea: Area = { at: 0, cap: 0, reserve: (len) => ex.bk_reserve_floats(len) }
+
+  function views(): void {
+    if (buffer === ex.memory.buffer) return
+    const b = ex.memory.buffer
+    buffer = b
+    bytes = new Uint8Array(b, byteArea.at, byteArea.cap)
+    words = new BigUint64Array(b, wordArea.at, wordArea.cap)
+    floats = new Float64Array(b, floatArea.at, floatArea.cap)
+  }
+
+  /** Room for `len` elements in `area`; false (TABLE_FULL recorded by the module) when the memory is exhausted. */
+  function room(area: Area, len: number): boolean {
+    if (len > area.cap) {
+      const at = area.reserve(len)
+      if (at === 0) return false
+      area.at = at
+      area.cap = len
+      buffer = null
+    }
+    views()
+    return true
+  }
+
+  /** Text the module just wrote to its byte buffer. */
+  function text(len: number): string {
+    // The module may have grown the buffer (and the memory) to write it.
+    byteArea.cap = 0
+    room(byteArea, len)
+    return decoder.decode(bytes.subarray(0, len))
+  }
+
+  function names(read: (i: number) => number): string[] {
+    const out: string[] = []
+    for (let i = 0; ; i++) {
+      const len = read(i)
+      if (len <= 0) return out
+      out.push(text(len))
+    }
+  }
+
+  function guard<A extends unknown[], R>(f: (...args: A) => R): (...args: A) => R {
+    return (...args: A): R => {
+      if (broken !== null) throw new Error('budgetkernel: the wasm engine trapped earlier and cannot be used again', { cause: broken })
+      try {
+        return f(...args)
+      } catch (error) {
+        if (error instanceof WA.RuntimeError) {
+          broken = error
+          throw new Error('budgetkernel: the wasm engine trapped; this instance cannot be used again', { cause: error })
+        }
+        throw error
+      }
+    }
+  }
+
+  const codes = names((i) => ex.bk_code_name(i))
+
+  function read(status: number): bigint | null {
+    if (status === 1) return BigInt.asUintN(64, ex.bk_value())
+    if (status === 0) return null
+    const error = new Error(codes[-1 - status] ?? 'INTERNAL') as Error & { code: string }
+    error.code = 'InvalidArg'
+    throw error
+  }
+
+  /** The first min(len, array length) entries of `array` are copied; `len` is the call's (u32) length. */
+  function batch(
+    handle: number,
+    dims: Uint8Array,
+    amounts: Float64Array | BigUint64Array,
+    len: number,
+    big: boolean,
+  ): number {
+    const n = len >>> 0
+    const nd = Math.min(n, dims.length)
+    const na = Math.min(n, amounts.length)
+    if (!room(byteArea, nd) || !room(big ? wordArea : floatArea, na)) return -1
+    bytes.set(dims.subarray(0, nd))
+    if (big) {
+      words.set((amounts as BigUint64Array).subarray(0, na))
+      return ex.bk_charge_batch_big(handle, nd, na, len)
+    }
+    floats.set((amounts as Float64Array).subarray(0, na))
+    return ex.bk_charge_batch(handle, nd, na, len)
+  }
+
+  const engine: WasmEngine = {
+    MAX_DIMENSIONS: ex.bk_max_dimensions(),
+    dimNames: guard(() => names((i) => ex.bk_dim_name(i))),
+    create: guard((declarations: BigUint64Array, count: number): number => {
+      const n = declarations.length
+      if (!room(wordArea, n)) return -1
+      words.set(declarations)
+      return ex.bk_create(n, count)
+    }),
+    clone: guard((handle: number): number => ex.bk_clone(handle)),
+    release: guard((handle: number): boolean => ex.bk_release(handle) !== 0),
+    liveBudgets: guard((): number => ex.bk_live_budgets()),
+    tableCapacity: guard((): number => ex.bk_table_capacity()),
+    charge: guard((handle: number, dimIndex: number, amount: number): number => ex.bk_charge(handle, dimIndex, amount)),
+    chargeBig: guard((handle: number, dimIndex: number, amount: bigint): number =>
+      ex.bk_charge_big(handle, dimIndex, BigInt.asIntN(64, amount), amount >= 0n && amount <= U64_MAX ? 1 : 0),
+    ),
+    chargeFew: guard((handle: number, packed: number, a0: number, a1: number, a2: number): number =>
+      ex.bk_charge_few(handle, packed, a0, a1, a2),
+    ),
+    chargeBatch: guard((handle: number, dims: Uint8Array, amounts: Float64Array, len: number): number =>
+      batch(handle, dims, amounts, len, false),
+    ),
+    chargeBatchBig: guard((handle: number, dims: Uint8Array, amounts: BigUint64Array, len: number): number =>
+      batch(handle, dims, amounts, len, true),
+    ),
+    spent: guard((handle: number, dimIndex: number): bigint | null => read(ex.bk_spent(handle, dimIndex))),
+    remaining: guard((handle: number, dimIndex: number): bigint | null => read(ex.bk_remaining(handle, dimIndex))),
+    reset: guard((handle: number): number => ex.bk_reset(handle)),
+    takeError: guard(() => {
+      const packed = ex.bk_take_error()
+      if (packed < 0) return null
+      const code = packed % 16
+      const dim = Math.floor(packed / 16) % 16
+      const index = Math.floor(packed / 256)
+      const failure: { code: string; dim?: number; index?: number; message?: string } = { code: codes[code] ?? 'INTERNAL' }
+      if (dim > 0) failure.dim = dim - 1
+      if (index > 0) failure.index = index - 1
+      const len = ex.bk_message()
+      if (len > 0) failure.message = text(len)
+      return failure
+    }),
+  }
+  return engine
+}

@@ -174,3 +174,21 @@ describe('template.run(fn)', () => {
     expect(() => live.run(() => 1)).toThrow(ReleasedError)
   })
 })
+
+describe('typings', () => {
+  it('index.d.ts and wasm.d.ts declare the same surface (declarations equal once comments are dropped)', () => {
+    const { readFileSync } = require('node:fs') as typeof import('node:fs')
+    const surface = (file: string): string =>
+      readFileSync(path.join(ROOT, file), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '')
+        .replace(/import \{[^}]*\} from '\.\/lib\/engine';/, '')
+        .replace(/import \{[^}]*\} from '\.\/lib\/budget';/, '')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .join('\n')
+    expect(surface('wasm.d.ts')).toBe(surface('index.d.ts'))
+    expect(surface('index.d.ts')).toContain('export declare const Budget: typeof BudgetClass;')
+  })
+})

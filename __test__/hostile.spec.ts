@@ -791,7 +791,7 @@ describe('re-entrancy and hostile environments', () => {
 
 const RELEASED: Want = { cls: 'ReleasedError', code: 'BUDGET_RELEASED' };
 const ADDON_DIR = process.env.BUDGETKERNEL_ADDON_DIR ?? fileURLToPath(new URL('..', import.meta.url));
-const { liveBudgets } = createRequire(import.meta.url)(path.join(path.resolve(ADDON_DIR), 'binding.js')) as { liveBudgets: () => number };
+const { liveBudgets } = createRequire(import.meta.url)(path.join(path.resolve(ADDON_DIR), 'lib', 'engine.js')).selectEngine().engine as { liveBudgets: () => number };
 
 /** A clone of the fixture budget, released: the fixture itself must stay as it was. */
 function releasedClone(c: Ctx, how: 'release' | 'dispose' = 'release'): Budget {

@@ -296,6 +296,26 @@ describe('deterministic release bounds memory', () => {
     expect(r.capacity).toBeLessThanOrEqual(64)
   }, 300_000)
 
+  it('3M `template.run()` scopes, each charged, in one synchronous loop: RSS grows ≤ 32 MiB, no slot is left', async () => {
+    const source = readFileSync(path.join(SCRIPTS, 'using-loop.ts'), 'utf8')
+    const { outputText } = ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS } })
+    const script = path.join(scratch, 'run-loop.js')
+    writeFileSync(script, outputText)
+    const count = 3_000_000
+    const child = await node(['--expose-gc', script, ADDON, String(count), 'run'], 240_000)
+    expect(child.status, child.stderr).toBe(0)
+    const r = lastJsonLine<{ exhausted: number; before: number; peak: number; liveBefore: number; liveAfter: number; liveEnd: number; capacity: number }>(child)
+    expect(r.exhausted).toBe(count)
+    // Each scope's clone is released when its function returns, with no
+    // registry entry: the same bound as `using` (issue 14: ≤ 32 MiB).
+    const growth = (r.peak - r.before) / MiB
+    expect(growth, `peak RSS growth ${growth.toFixed(1)} MiB: ${JSON.stringify(r)}`).toBeLessThanOrEqual(32)
+    expect(r.liveBefore).toBe(1)
+    expect(r.liveAfter).toBe(1)
+    expect(r.liveEnd).toBe(0)
+    expect(r.capacity).toBeLessThanOrEqual(64)
+  }, 300_000)
+
   it('a burst of 1M clones never released, then collection and event-loop turns: the table shrinks back and RSS returns within 48 MiB of the baseline', async () => {
     const count = 1_000_000
     const child = await node(['--expose-gc', path.join(SCRIPTS, 'burst.cjs'), ADDON, String(count), '4'], 240_000)

@@ -28,7 +28,7 @@ const NUM_RUNS = Number(process.env.BK_MODEL_RUNS ?? 500);
 // The raw binding behind the index.js under test (the same module instance,
 // so the same table): its liveBudgets() counts this thread's occupied slots.
 const ADDON_DIR = process.env.BUDGETKERNEL_ADDON_DIR ?? fileURLToPath(new URL('..', import.meta.url));
-const { liveBudgets } = createRequire(import.meta.url)(path.join(path.resolve(ADDON_DIR), 'binding.js')) as { liveBudgets: () => number };
+const { liveBudgets } = createRequire(import.meta.url)(path.join(path.resolve(ADDON_DIR), 'lib', 'engine.js')).selectEngine().engine as { liveBudgets: () => number };
 const MAX_BUDGETS = 4;
 
 interface Model {

@@ -264,6 +264,24 @@ const MiB = 1024 * 1024
 const scratch = mkdtempSync(path.join(tmpdir(), 'bk-release-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
+/** Runs using-loop in `mode` over 3M clones: each charged, RSS growth ≤ 32 MiB, no slot left, the table at its minimum. */
+async function expectBoundedLoop(script: string, mode: 'using' | 'run'): Promise<void> {
+  const count = 3_000_000
+  const child = await node(['--expose-gc', script, ADDON, String(count), mode], 240_000)
+  expect(child.status, child.stderr).toBe(0)
+  const r = lastJsonLine<{ exhausted: number; before: number; peak: number; liveBefore: number; liveAfter: number; liveEnd: number; capacity: number }>(child)
+  // Every clone was really charged (11 calls against a limit of 10).
+  expect(r.exhausted).toBe(count)
+  const growth = (r.peak - r.before) / MiB
+  expect(growth, `peak RSS growth ${growth.toFixed(1)} MiB: ${JSON.stringify(r)}`).toBeLessThanOrEqual(32)
+  // Only the template is live after the loop, and nothing once it is released.
+  expect(r.liveBefore).toBe(1)
+  expect(r.liveAfter).toBe(1)
+  expect(r.liveEnd).toBe(0)
+  // The table never grew past its minimum (one clone at a time).
+  expect(r.capacity).toBeLessThanOrEqual(64)
+}
+
 describe('deterministic release bounds memory', () => {
   it('3M clones in `using` blocks (TypeScript-compiled, Node 20), each charged, in one synchronous loop: RSS grows ≤ 32 MiB, no slot is left', async () => {
     // The fixture is TypeScript: transpiled here the way a TS >= 5.2 user
@@ -276,24 +294,19 @@ describe('deterministic release bounds memory', () => {
     expect(outputText, 'the `using` block is lowered, not left to an engine that lacks it').toContain('__addDisposableResource')
     const script = path.join(scratch, 'using-loop.js')
     writeFileSync(script, outputText)
-    const count = 3_000_000
-    const child = await node(['--expose-gc', script, ADDON, String(count), 'using'], 240_000)
-    expect(child.status, child.stderr).toBe(0)
-    const r = lastJsonLine<{ exhausted: number; before: number; peak: number; liveBefore: number; liveAfter: number; liveEnd: number; capacity: number }>(child)
-    // Every clone was really charged (11 calls against a limit of 10).
-    expect(r.exhausted).toBe(count)
     // Measured on the 2-core dev machine (Node 20): the peak is 10-13 MiB
     // above the warmed-up baseline (the young generation at work). Left to
     // the garbage collector (no `using`) the same loop grows by ~1 GiB, and
     // with the registry holding heap-number handles by ~41 MiB.
-    const growth = (r.peak - r.before) / MiB
-    expect(growth, `peak RSS growth ${growth.toFixed(1)} MiB: ${JSON.stringify(r)}`).toBeLessThanOrEqual(32)
-    // Only the template is live after the loop, and nothing once it is released.
-    expect(r.liveBefore).toBe(1)
-    expect(r.liveAfter).toBe(1)
-    expect(r.liveEnd).toBe(0)
-    // The native table never grew past its minimum (one clone at a time).
-    expect(r.capacity).toBeLessThanOrEqual(64)
+    await expectBoundedLoop(script, 'using')
+  }, 300_000)
+
+  it('3M `template.run()` scopes, each charged, in one synchronous loop: RSS grows ≤ 32 MiB, no slot is left', async () => {
+    // Each scope's clone is released when its function returns, with no
+    // registry entry: the same bound as `using` (issue 14: ≤ 32 MiB).
+    const script = path.join(scratch, 'run-loop.js')
+    writeFileSync(script, ts.transpileModule(readFileSync(path.join(SCRIPTS, 'using-loop.ts'), 'utf8'), { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS } }).outputText)
+    await expectBoundedLoop(script, 'run')
   }, 300_000)
 
   it('a burst of 1M clones never released, then collection and event-loop turns: the table shrinks back and RSS returns within 48 MiB of the baseline', async () => {

@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
 // The facade's entry points (index, redis) and their modules (ts/lib/ -> lib/), and the napi-rs loader.
-const GENERATED = ['index.d.ts', 'index.js', 'redis.d.ts', 'redis.js', 'lib', 'binding.js', 'binding.d.ts']
+const GENERATED = ['index.d.ts', 'index.js', 'wasm.d.ts', 'wasm.js', 'redis.d.ts', 'redis.js', 'lib', 'binding.js', 'binding.d.ts']
 
 interface Result {
   status: number | null

@@ -1,12 +1,6 @@
 import { type Amount } from './amounts';
 import { type Dim } from './dims';
 import { type Verdict } from './verdicts';
-/**
- * Turns the binding's last recorded failure into the documented error.
- * `amountName` names the offending amount (given its entry's position), and
- * `amounts`/`dims` let a range error quote the offending value.
- */
-export declare function failure(amountName?: (at: number) => string, amounts?: ArrayLike<unknown>, dims?: ArrayLike<unknown>): Error;
 declare global {
     interface SymbolConstructor {
         readonly dispose: unique symbol;
@@ -48,8 +42,8 @@ export declare function recordEntry(record: Readonly<Record<string, unknown>>, k
 export declare class Budget {
     #private;
     /**
-     * Budgets come from {@link Budget.builder} and {@link Budget.clone};
-     * calling `new Budget()` throws a `TypeError`.
+     * Budgets come from {@link Budget.builder}, {@link Budget.clone} and
+     * {@link Budget.run}; calling `new Budget()` throws a `TypeError`.
      */
     private constructor();
     /** Starts declaring a budget. */
@@ -135,6 +129,30 @@ export declare class Budget {
      */
     clone(): Budget;
     /**
+     * Calls `fn` with a fresh clone of this budget (see {@link Budget.clone})
+     * and releases the clone when `fn` returns or throws, or, when `fn`
+     * returns a promise (any thenable), when it settles. Returns what `fn`
+     * returns: its value, or a promise of the same outcome, settled after the
+     * release. The clone is never registered for garbage collection, which
+     * makes a per-request budget several times cheaper than `clone()` and
+     * `release()`.
+     *
+     * The clone belongs to the scope: kept past it, every method throws a
+     * {@link ReleasedError}, as after {@link Budget.release}. A promise that
+     * never settles keeps its clone until the process ends.
+     *
+     * @example
+     * ```ts
+     * const reply = await template.run(async (budget) => {
+     *   budget.charge('calls', 1)
+     *   return handle(request, budget)
+     * })
+     * ```
+     * @throws {TypeError} `fn` is not a function (nothing is cloned).
+     * @throws {ReleasedError} this budget was released.
+     */
+    run<T>(fn: (budget: Budget) => T): T;
+    /**
      * Frees the budget's native memory now, instead of when the garbage
      * collector gets to it. Idempotent: a second call does nothing. Afterwards
      * every other method throws a {@link ReleasedError} and changes nothing.
@@ -158,6 +176,8 @@ export declare function isPlainObject(value: unknown): boolean;
  */
 export declare class BudgetBuilder {
     #private;
+    /** An empty declaration, on the engine of the entry point the class came from. */
+    constructor();
     /**
      * Declares `dim` with an inclusive `limit` and no warn threshold.
      *

@@ -1,8 +1,16 @@
 "use strict";
-// Budgets and their builder: the classes users hold, over the flat binding.
+// Budgets and their builder: the classes users hold, over the flat kernel
+// API of an engine (./engine: the napi-rs addon or the WebAssembly kernel).
+//
+// The classes here are written once and run over either engine: each entry
+// point binds them to its engine with `bindEngine`, which gives it its own
+// `Budget` and `BudgetBuilder` (subclasses of these) and its own
+// finalization registry. Verdicts and errors are the shared objects of
+// ./verdicts and ./errors whatever the engine.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.BudgetBuilder = exports.Budget = void 0;
 exports.failure = failure;
+exports.bindEngine = bindEngine;
 exports.entryDim = entryDim;
 exports.pairOf = pairOf;
 exports.recordEntry = recordEntry;
@@ -11,18 +19,19 @@ const types_1 = require("node:util/types");
 const amounts_1 = require("./amounts");
 const dims_1 = require("./dims");
 const errors_1 = require("./errors");
-const native_1 = require("./native");
 const values_1 = require("./values");
 const verdicts_1 = require("./verdicts");
 /**
  * Turns the binding's last recorded failure into the documented error.
  * `amountName` names the offending amount (given its entry's position), and
  * `amounts`/`dims` let a range error quote the offending value.
+ *
+ * @internal
  */
-function failure(amountName = () => 'amount', amounts, dims) {
-    const failure = native_1.native.takeError();
+function failure(engine, amountName = () => 'amount', amounts, dims) {
+    const failure = engine.takeError();
     if (failure === null)
-        return new Error('budgetkernel: the native call failed without a reason (internal error)');
+        return new Error('budgetkernel: the engine call failed without a reason (internal error)');
     const dim = failure.dim === undefined || failure.dim === null ? undefined : dims_1.DIMS[failure.dim];
     const at = failure.index ?? 0;
     switch (failure.code) {
@@ -48,20 +57,49 @@ function failure(amountName = () => 'amount', amounts, dims) {
             // budget's handle is RELEASED, which no slot matches.
             return new errors_1.ReleasedError();
         default:
-            return new Error(`budgetkernel: internal error in the native binding (${failure.code})`);
+            return new Error(`budgetkernel: internal error in the engine (${failure.code})`);
     }
 }
-// ---------------------------------------------------------------------------
-// Budgets
-// ---------------------------------------------------------------------------
+/** The kernel of each entry's classes (looked up by constructor, off the hot path). */
+const kernels = new WeakMap();
+function kernelOf(constructor) {
+    for (let c = constructor; typeof c === 'function'; c = Object.getPrototypeOf(c)) {
+        const kernel = kernels.get(c);
+        if (kernel !== undefined)
+            return kernel;
+    }
+    throw new TypeError("BudgetBuilder must come from the package's entry point (require('budgetkernel') or 'budgetkernel/wasm')");
+}
 /**
- * Frees a budget's native state once its `Budget` object is collected,
- * unless `release()` did it first (which unregisters the object; the object
- * is its own unregister token).
+ * The entry-point classes over `engine`: subclasses of {@link Budget} and
+ * {@link BudgetBuilder} (each entry's `instanceof` holds only for its own
+ * budgets), with their own finalization registry.
+ *
+ * @internal
  */
-const finalizers = new FinalizationRegistry((held) => {
-    native_1.native.release(unpack(held));
-});
+function bindEngine(engine) {
+    const finalizers = new FinalizationRegistry((held) => {
+        engine.release(unpack(held));
+    });
+    // The constructor is private to users, not to the entries.
+    const Base = Budget;
+    const EngineBudget = class Budget extends Base {
+    };
+    const EngineBudgetBuilder = class BudgetBuilder extends BaseBudgetBuilder {
+    };
+    const kernel = { engine, finalizers, Budget: EngineBudget, BudgetBuilder: EngineBudgetBuilder };
+    kernels.set(EngineBudget, kernel);
+    kernels.set(EngineBudgetBuilder, kernel);
+    // `Budget.builder` works detached from its class, as it always has.
+    Object.defineProperty(EngineBudget, 'builder', {
+        value: function builder() {
+            return new EngineBudgetBuilder();
+        },
+        writable: true,
+        configurable: true,
+    });
+    return { Budget: EngineBudget, BudgetBuilder: EngineBudgetBuilder };
+}
 // What the registry holds for each budget: its handle, packed into a small
 // integer when it fits. V8 keeps a registration's held value reachable from
 // the old generation even after `unregister`, until the next full
@@ -93,8 +131,10 @@ function unpack(held) {
  * later budget that reuses its slot.
  */
 const RELEASED = -1;
+/** Constructs a budget registered with its kernel's finalization registry. */
 const ADOPT = Symbol('budgetkernel.adopt');
-let adopt;
+/** Constructs a budget of a `run()` scope: never registered, released when the scope ends. */
+const SCOPED = Symbol('budgetkernel.scoped');
 // ---------------------------------------------------------------------------
 // Checkpoints (chargeMany)
 // ---------------------------------------------------------------------------
@@ -129,9 +169,9 @@ function pairOf(charges, i) {
  * Sends a checkpoint of at most FEW entries: `packed` is the count in its
  * low 3 bits and entry i's dimension index in bits 3+3i to 5+3i.
  */
-function chargeSmall(handle, packed, a0, a1, a2) {
+function chargeSmall(engine, handle, packed, a0, a1, a2) {
     if (typeof a0 === 'number' && typeof a1 === 'number' && typeof a2 === 'number') {
-        return native_1.native.chargeFew(handle, packed, a0, a1, a2);
+        return engine.chargeFew(handle, packed, a0, a1, a2);
     }
     // An amount above 2^53-1: the 64-bit batch path, rare enough to allocate.
     const length = packed & 7;
@@ -142,7 +182,7 @@ function chargeSmall(handle, packed, a0, a1, a2) {
         dims[i] = (packed >> (3 + 3 * i)) & 7;
         amounts[i] = BigInt(values[i]);
     }
-    return native_1.native.chargeBatchBig(handle, dims, amounts, length);
+    return engine.chargeBatchBig(handle, dims, amounts, length);
 }
 /** A large checkpoint, staged in typed arrays. */
 class Staging {
@@ -174,10 +214,10 @@ class Staging {
         this.dims[n] = dim;
         this.length = n + 1;
     }
-    send(handle) {
+    send(engine, handle) {
         return this.wide
-            ? native_1.native.chargeBatchBig(handle, this.dims, this.bigints, this.length)
-            : native_1.native.chargeBatch(handle, this.dims, this.numbers, this.length);
+            ? engine.chargeBatchBig(handle, this.dims, this.bigints, this.length)
+            : engine.chargeBatch(handle, this.dims, this.numbers, this.length);
     }
     #grow() {
         const size = this.dims.length * 2;
@@ -214,10 +254,10 @@ function releaseStaging(staging) {
     if (staging.dims.length > STAGING_KEEP)
         sharedStaging = new Staging();
 }
-function chargePairs(handle, charges) {
+function chargePairs(engine, handle, charges) {
     const length = charges.length;
     if (length > FEW)
-        return chargePairsStaged(handle, charges);
+        return chargePairsStaged(engine, handle, charges);
     let packed = length;
     let a0 = 0;
     let a1 = 0;
@@ -234,16 +274,16 @@ function chargePairs(handle, charges) {
         else
             a2 = value;
     }
-    return chargeSmall(handle, packed, a0, a1, a2);
+    return chargeSmall(engine, handle, packed, a0, a1, a2);
 }
-function chargePairsStaged(handle, charges) {
+function chargePairsStaged(engine, handle, charges) {
     const staging = acquireStaging();
     try {
         for (let i = 0; i < charges.length; i++) {
             const pair = pairOf(charges, i);
             staging.add(entryDim(pair[0], i), (0, amounts_1.checkedAmount)(pair[1], i));
         }
-        return staging.send(handle);
+        return staging.send(engine, handle);
     }
     finally {
         releaseStaging(staging);
@@ -258,7 +298,7 @@ function chargePairsStaged(handle, charges) {
 function recordEntry(record, key) {
     return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
 }
-function chargeRecord(handle, record) {
+function chargeRecord(engine, handle, record) {
     // Symbol keys are skipped, as Object.keys and JSON.stringify skip them:
     // no dimension is named by a symbol, and looking for them would allocate.
     // The first FEW entries are kept in locals; a further one moves them all
@@ -295,7 +335,7 @@ function chargeRecord(handle, record) {
                 a2 = amount;
             n++;
         }
-        return staging === undefined ? chargeSmall(handle, packed | n, a0, a1, a2) : staging.send(handle);
+        return staging === undefined ? chargeSmall(engine, handle, packed | n, a0, a1, a2) : staging.send(engine, handle);
     }
     finally {
         if (staging !== undefined)
@@ -327,24 +367,25 @@ function chargeRecord(handle, record) {
  * ```
  */
 class Budget {
+    #kernel;
     #handle;
     /**
-     * Budgets come from {@link Budget.builder} and {@link Budget.clone};
-     * calling `new Budget()` throws a `TypeError`.
+     * Budgets come from {@link Budget.builder}, {@link Budget.clone} and
+     * {@link Budget.run}; calling `new Budget()` throws a `TypeError`.
      */
-    constructor(handle, token) {
-        if (token !== ADOPT) {
+    constructor(kernel, handle, token) {
+        if (token !== ADOPT && token !== SCOPED) {
             throw new TypeError('Budget cannot be constructed directly; use Budget.builder()…build() or budget.clone()');
         }
+        this.#kernel = kernel;
         this.#handle = handle;
-        finalizers.register(this, pack(handle), this);
-    }
-    static {
-        adopt = (handle) => new Budget(handle, ADOPT);
+        if (token === ADOPT)
+            kernel.finalizers.register(this, pack(handle), this);
     }
     /** Starts declaring a budget. */
     static builder() {
-        return new BudgetBuilder();
+        // Each entry's class defines its own (bindEngine); this is the unbound base.
+        return new (kernelOf(this).BudgetBuilder)();
     }
     /**
      * Charges `amount` to `dim` and returns the verdict.
@@ -366,19 +407,20 @@ class Budget {
         // handle check, and the failure path reports it. Only the argument
         // errors thrown before the native call look at it.
         const handle = this.#handle;
+        const engine = this.#kernel.engine;
         const index = (0, dims_1.dimIndexOf)(dim);
         if (index < 0)
             throw this.#unlessReleased((0, dims_1.dimTypeError)(dim, 'dim'));
         let code;
         if (typeof amount === 'number')
-            code = native_1.native.charge(handle, index, amount);
+            code = engine.charge(handle, index, amount);
         else if (typeof amount === 'bigint')
-            code = native_1.native.chargeBig(handle, index, amount);
+            code = engine.chargeBig(handle, index, amount);
         else
             throw this.#unlessReleased((0, amounts_1.amountTypeError)(amount, 'amount'));
         if (code >= 0)
             return verdicts_1.VERDICTS[code];
-        throw failure(undefined, [amount]);
+        throw failure(engine, undefined, [amount]);
     }
     /**
      * Charges several dimensions as one atomic checkpoint and returns the
@@ -402,19 +444,20 @@ class Budget {
         const handle = this.#handle;
         if (handle === RELEASED)
             throw new errors_1.ReleasedError();
+        const engine = this.#kernel.engine;
         let code;
         if (Array.isArray(charges)) {
-            code = chargePairs(handle, charges);
+            code = chargePairs(engine, handle, charges);
         }
         else if (isPlainObject(charges)) {
-            code = chargeRecord(handle, charges);
+            code = chargeRecord(engine, handle, charges);
         }
         else {
             throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${(0, values_1.describe)(charges)}`);
         }
         if (code >= 0)
             return verdicts_1.VERDICTS[code];
-        throw failure(amounts_1.chargeAmountName);
+        throw failure(engine, amounts_1.chargeAmountName);
     }
     /**
      * Charges `amounts[i]` to dimension `DIMS[dims[i]]` for every `i`, as one
@@ -441,23 +484,24 @@ class Budget {
         if (isShared(dims) || isShared(amounts)) {
             throw new TypeError('chargeBatch does not take typed arrays backed by a SharedArrayBuffer; copy them first (e.g. dims.slice())');
         }
+        const engine = this.#kernel.engine;
         let code;
         if ((0, types_1.isFloat64Array)(amounts)) {
             if (amounts.length !== dims.length)
                 throw lengthMismatch(dims, amounts);
-            code = native_1.native.chargeBatch(handle, dims, amounts, dims.length);
+            code = engine.chargeBatch(handle, dims, amounts, dims.length);
         }
         else if ((0, types_1.isBigUint64Array)(amounts)) {
             if (amounts.length !== dims.length)
                 throw lengthMismatch(dims, amounts);
-            code = native_1.native.chargeBatchBig(handle, dims, amounts, dims.length);
+            code = engine.chargeBatchBig(handle, dims, amounts, dims.length);
         }
         else {
             throw new TypeError(`amounts must be a Float64Array or a BigUint64Array, got ${(0, values_1.describe)(amounts)}`);
         }
         if (code >= 0)
             return verdicts_1.VERDICTS[code];
-        throw failure((at) => `amounts[${at}]`, amounts, dims);
+        throw failure(engine, (at) => `amounts[${at}]`, amounts, dims);
     }
     /**
      * What has been spent on `dim`: `0n` if declared but never charged,
@@ -470,7 +514,7 @@ class Budget {
         const handle = this.#handle;
         if (handle === RELEASED)
             throw new errors_1.ReleasedError();
-        return native_1.native.spent(handle, (0, dims_1.dimIndex)(dim, 'dim')) ?? undefined;
+        return this.#kernel.engine.spent(handle, (0, dims_1.dimIndex)(dim, 'dim')) ?? undefined;
     }
     /**
      * The headroom left on `dim`, `limit - spent` floored at `0n`;
@@ -483,7 +527,7 @@ class Budget {
         const handle = this.#handle;
         if (handle === RELEASED)
             throw new errors_1.ReleasedError();
-        return native_1.native.remaining(handle, (0, dims_1.dimIndex)(dim, 'dim')) ?? undefined;
+        return this.#kernel.engine.remaining(handle, (0, dims_1.dimIndex)(dim, 'dim')) ?? undefined;
     }
     /**
      * Zeroes every spent counter; limits and warn thresholds stay.
@@ -491,8 +535,9 @@ class Budget {
      * @throws {ReleasedError} the budget was released.
      */
     reset() {
-        if (native_1.native.reset(this.#handle) < 0)
-            throw failure();
+        const engine = this.#kernel.engine;
+        if (engine.reset(this.#handle) < 0)
+            throw failure(engine);
     }
     /**
      * An independent copy: same limits, warn thresholds and spent counters.
@@ -502,10 +547,75 @@ class Budget {
      * @throws {ReleasedError} the budget was released.
      */
     clone() {
-        const handle = native_1.native.clone(this.#handle);
+        const kernel = this.#kernel;
+        const handle = kernel.engine.clone(this.#handle);
         if (handle < 0)
-            throw failure();
-        return adopt(handle);
+            throw failure(kernel.engine);
+        return new kernel.Budget(kernel, handle, ADOPT);
+    }
+    /**
+     * Calls `fn` with a fresh clone of this budget (see {@link Budget.clone})
+     * and releases the clone when `fn` returns or throws, or, when `fn`
+     * returns a promise (any thenable), when it settles. Returns what `fn`
+     * returns: its value, or a promise of the same outcome, settled after the
+     * release. The clone is never registered for garbage collection, which
+     * makes a per-request budget several times cheaper than `clone()` and
+     * `release()`.
+     *
+     * The clone belongs to the scope: kept past it, every method throws a
+     * {@link ReleasedError}, as after {@link Budget.release}. A promise that
+     * never settles keeps its clone until the process ends.
+     *
+     * @example
+     * ```ts
+     * const reply = await template.run(async (budget) => {
+     *   budget.charge('calls', 1)
+     *   return handle(request, budget)
+     * })
+     * ```
+     * @throws {TypeError} `fn` is not a function (nothing is cloned).
+     * @throws {ReleasedError} this budget was released.
+     */
+    run(fn) {
+        if (typeof fn !== 'function')
+            throw new TypeError(`run takes a function of the budget, got ${(0, values_1.describe)(fn)}`);
+        const kernel = this.#kernel;
+        const handle = kernel.engine.clone(this.#handle);
+        if (handle < 0)
+            throw failure(kernel.engine);
+        const budget = new kernel.Budget(kernel, handle, SCOPED);
+        let result;
+        try {
+            result = fn(budget);
+            if ((typeof result === 'object' && result !== null) || typeof result === 'function') {
+                const then = result.then;
+                if (typeof then === 'function') {
+                    const settled = (value) => {
+                        budget.#end();
+                        return value;
+                    };
+                    const failed = (error) => {
+                        budget.#end();
+                        throw error;
+                    };
+                    return Reflect.apply(then, result, [settled, failed]);
+                }
+            }
+        }
+        catch (error) {
+            budget.#end();
+            throw error;
+        }
+        budget.#end();
+        return result;
+    }
+    /** Releases a `run()` scope's budget (never registered, so nothing to unregister). */
+    #end() {
+        const handle = this.#handle;
+        if (handle === RELEASED)
+            return;
+        this.#handle = RELEASED;
+        this.#kernel.engine.release(handle);
     }
     /**
      * Frees the budget's native memory now, instead of when the garbage
@@ -518,8 +628,9 @@ class Budget {
         if (handle === RELEASED)
             return;
         this.#handle = RELEASED;
-        finalizers.unregister(this);
-        native_1.native.release(handle);
+        const kernel = this.#kernel;
+        kernel.finalizers.unregister(this);
+        kernel.engine.release(handle);
     }
     /** {@link Budget.release}: what `using` calls when its block ends. */
     [Symbol.dispose]() {
@@ -557,10 +668,15 @@ function lengthMismatch(dims, amounts) {
  * independent budgets.
  */
 class BudgetBuilder {
+    #kernel;
     // Declarations as the binding's `create` takes them: four words each
     // (dimension index, warn flag, limit, warn), in call order.
     #declarations = new BigUint64Array(4 * 4);
     #count = 0;
+    /** An empty declaration, on the engine of the entry point the class came from. */
+    constructor() {
+        this.#kernel = kernelOf(new.target);
+    }
     /**
      * Declares `dim` with an inclusive `limit` and no warn threshold.
      *
@@ -604,10 +720,13 @@ class BudgetBuilder {
      *   `ZERO_LIMIT` or `WARN_NOT_BELOW_LIMIT`, in that order of precedence.
      */
     build() {
-        const handle = native_1.native.create(this.#declarations, this.#count);
+        const kernel = this.#kernel;
+        const handle = kernel.engine.create(this.#declarations, this.#count);
         if (handle < 0)
-            throw failure();
-        return adopt(handle);
+            throw failure(kernel.engine);
+        return new kernel.Budget(kernel, handle, ADOPT);
     }
 }
 exports.BudgetBuilder = BudgetBuilder;
+/** The base builder, for bindEngine's subclasses (the class name is taken by their own). */
+const BaseBudgetBuilder = BudgetBuilder;

@@ -127,7 +127,16 @@ async function vitest(name, args, env = {}) {
   return code === 0
 }
 
-await step('vitest run', () => vitest('vitest', []))
+await step('vitest run (native engine)', () => vitest('vitest', [], { BUDGETKERNEL_ENGINE: 'native' }))
+
+// The same suites on the WebAssembly engine (BUDGETKERNEL_ENGINE=wasm makes
+// the main entry use it): every semantic, hostile, model, property,
+// lifetime, typing, example and differential suite. The Redis suites run
+// once (the store only validates declarations with an engine, any engine),
+// and packaging/publish/panic test the native artifacts themselves.
+await step('vitest run (wasm engine)', () =>
+  vitest('vitest-wasm', ['--exclude', '__test__/redis*.spec.ts', '--exclude', '__test__/packaging.spec.ts', '--exclude', '__test__/publish*.spec.ts', '--exclude', '__test__/panic.spec.ts'], { BUDGETKERNEL_ENGINE: 'wasm' }),
+)
 
 await step('vitest run, semantic suites against the safe-map addon', async () => {
   const dir = `${tmp}safe-map`

@@ -2,7 +2,7 @@
 // RedisBudgets: budgets shared by processes and machines, kept in Redis with
 // the kernel's exact semantics. Validation, dimension names, verdicts and
 // errors are the in-process facade's own (./dims, ./amounts, ./verdicts,
-// ./errors, the kernel's builder through ./native); the accounting runs in
+// ./errors, the kernel's builder through whichever engine is loaded, ./engine); the accounting runs in
 // the Lua scripts of ./scripts, one atomic call per operation.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.RedisBudgets = exports.MAX_ENTRIES = void 0;
@@ -12,7 +12,7 @@ const amounts_1 = require("../amounts");
 const budget_1 = require("../budget");
 const dims_1 = require("../dims");
 const errors_1 = require("../errors");
-const native_1 = require("../native");
+const engine_1 = require("../engine");
 const values_1 = require("../values");
 const verdicts_1 = require("../verdicts");
 const client_1 = require("./client");
@@ -104,19 +104,21 @@ function declarationArgs(declarations, what) {
         words[4 * i + 3] = warnValue ?? 0n;
         args.push(dims_1.DIMS[index], String(limitValue), warnValue === undefined ? '-' : String(warnValue));
     }
-    const handle = native_1.native.create(words, count);
+    const engine = (0, engine_1.anyEngine)();
+    const handle = engine.create(words, count);
     if (handle < 0)
-        throw (0, budget_1.failure)();
-    native_1.native.release(handle);
+        throw (0, budget_1.failure)(engine);
+    engine.release(handle);
     return args;
 }
 /** The kernel's own `UNKNOWN_DIMENSION` error for `dim`, from a throwaway budget that does not declare it. */
 function unknownDimension(dim) {
     const words = new BigUint64Array([BigInt((dim + 1) % dims_1.DIMS.length), 0n, 1n, 0n]);
-    const handle = native_1.native.create(words, 1);
-    const code = native_1.native.charge(handle, dim, 0);
-    const error = code < 0 ? (0, budget_1.failure)() : new Error('budgetkernel: internal error (no UNKNOWN_DIMENSION)');
-    native_1.native.release(handle);
+    const engine = (0, engine_1.anyEngine)();
+    const handle = engine.create(words, 1);
+    const code = engine.charge(handle, dim, 0);
+    const error = code < 0 ? (0, budget_1.failure)(engine) : new Error('budgetkernel: internal error (no UNKNOWN_DIMENSION)');
+    engine.release(handle);
     return error;
 }
 /** Appends a checkpoint's entries (validated as `Budget.chargeMany` validates them) to `args`; returns their dimension indexes. */

@@ -1,10 +1,17 @@
-// Budgets and their builder: the classes users hold, over the flat binding.
+// Budgets and their builder: the classes users hold, over the flat kernel
+// API of an engine (./engine: the napi-rs addon or the WebAssembly kernel).
+//
+// The classes here are written once and run over either engine: each entry
+// point binds them to its engine with `bindEngine`, which gives it its own
+// `Budget` and `BudgetBuilder` (subclasses of these) and its own
+// finalization registry. Verdicts and errors are the shared objects of
+// ./verdicts and ./errors whatever the engine.
 
 import { isBigUint64Array, isFloat64Array, isUint8Array } from 'node:util/types'
 import { chargeAmountName, checkedAmount, amountRangeError, amountTypeError, toU64, type Amount } from './amounts'
 import { DIMS, dimIndex, dimIndexOf, dimTypeError, type Dim } from './dims'
 import { BuilderError, ChargeError, ReleasedError } from './errors'
-import { native } from './native'
+import type { Engine } from './engine'
 import { describe } from './values'
 import { VERDICTS, type Verdict } from './verdicts'
 
@@ -12,10 +19,12 @@ import { VERDICTS, type Verdict } from './verdicts'
  * Turns the binding's last recorded failure into the documented error.
  * `amountName` names the offending amount (given its entry's position), and
  * `amounts`/`dims` let a range error quote the offending value.
+ *
+ * @internal
  */
-export function failure(amountName: (at: number) => string = () => 'amount', amounts?: ArrayLike<unknown>, dims?: ArrayLike<unknown>): Error {
-  const failure = native.takeError()
-  if (failure === null) return new Error('budgetkernel: the native call failed without a reason (internal error)')
+export function failure(engine: Engine, amountName: (at: number) => string = () => 'amount', amounts?: ArrayLike<unknown>, dims?: ArrayLike<unknown>): Error {
+  const failure = engine.takeError()
+  if (failure === null) return new Error('budgetkernel: the engine call failed without a reason (internal error)')
   const dim = failure.dim === undefined || failure.dim === null ? undefined : DIMS[failure.dim]
   const at = failure.index ?? 0
   switch (failure.code) {
@@ -41,7 +50,7 @@ export function failure(amountName: (at: number) => string = () => 'amount', amo
       // budget's handle is RELEASED, which no slot matches.
       return new ReleasedError()
     default:
-      return new Error(`budgetkernel: internal error in the native binding (${failure.code})`)
+      return new Error(`budgetkernel: internal error in the engine (${failure.code})`)
   }
 }
 
@@ -50,13 +59,58 @@ export function failure(amountName: (at: number) => string = () => 'amount', amo
 // ---------------------------------------------------------------------------
 
 /**
- * Frees a budget's native state once its `Budget` object is collected,
- * unless `release()` did it first (which unregisters the object; the object
- * is its own unregister token).
+ * What a budget knows of its engine: the engine itself, the registry that
+ * frees a budget's kernel state once its `Budget` object is collected
+ * (unless `release()` did it first, which unregisters the object; the
+ * object is its own unregister token), and the entry's classes, so that a
+ * clone is of its original's class.
  */
-const finalizers = new FinalizationRegistry<number>((held) => {
-  native.release(unpack(held))
-})
+interface Kernel {
+  readonly engine: Engine
+  readonly finalizers: FinalizationRegistry<number>
+  readonly Budget: new (kernel: Kernel, handle: number, token: symbol) => Budget
+  readonly BudgetBuilder: new () => BudgetBuilder
+}
+
+/** The kernel of each entry's classes (looked up by constructor, off the hot path). */
+const kernels = new WeakMap<object, Kernel>()
+
+function kernelOf(constructor: unknown): Kernel {
+  for (let c = constructor; typeof c === 'function'; c = Object.getPrototypeOf(c)) {
+    const kernel = kernels.get(c)
+    if (kernel !== undefined) return kernel
+  }
+  throw new TypeError("BudgetBuilder must come from the package's entry point (require('budgetkernel') or 'budgetkernel/wasm')")
+}
+
+/**
+ * The entry-point classes over `engine`: subclasses of {@link Budget} and
+ * {@link BudgetBuilder} (each entry's `instanceof` holds only for its own
+ * budgets), with their own finalization registry.
+ *
+ * @internal
+ */
+export function bindEngine(engine: Engine): { Budget: typeof Budget; BudgetBuilder: typeof BudgetBuilder } {
+  const finalizers = new FinalizationRegistry<number>((held) => {
+    engine.release(unpack(held))
+  })
+  // The constructor is private to users, not to the entries.
+  const Base = Budget as unknown as new (kernel: Kernel, handle: number, token: symbol) => Budget
+  const EngineBudget = class Budget extends Base {}
+  const EngineBudgetBuilder = class BudgetBuilder extends BaseBudgetBuilder {}
+  const kernel: Kernel = { engine, finalizers, Budget: EngineBudget, BudgetBuilder: EngineBudgetBuilder }
+  kernels.set(EngineBudget, kernel)
+  kernels.set(EngineBudgetBuilder, kernel)
+  // `Budget.builder` works detached from its class, as it always has.
+  Object.defineProperty(EngineBudget, 'builder', {
+    value: function builder(): BudgetBuilder {
+      return new EngineBudgetBuilder()
+    },
+    writable: true,
+    configurable: true,
+  })
+  return { Budget: EngineBudget as unknown as typeof Budget, BudgetBuilder: EngineBudgetBuilder }
+}
 
 // What the registry holds for each budget: its handle, packed into a small
 // integer when it fits. V8 keeps a registration's held value reachable from
@@ -102,8 +156,10 @@ declare global {
   }
 }
 
+/** Constructs a budget registered with its kernel's finalization registry. */
 const ADOPT: unique symbol = Symbol('budgetkernel.adopt')
-let adopt: (handle: number) => Budget
+/** Constructs a budget of a `run()` scope: never registered, released when the scope ends. */
+const SCOPED: unique symbol = Symbol('budgetkernel.scoped')
 
 // ---------------------------------------------------------------------------
 // Checkpoints (chargeMany)
@@ -142,9 +198,9 @@ export function pairOf(charges: readonly unknown[], i: number): readonly unknown
  * Sends a checkpoint of at most FEW entries: `packed` is the count in its
  * low 3 bits and entry i's dimension index in bits 3+3i to 5+3i.
  */
-function chargeSmall(handle: number, packed: number, a0: number | bigint, a1: number | bigint, a2: number | bigint): number {
+function chargeSmall(engine: Engine, handle: number, packed: number, a0: number | bigint, a1: number | bigint, a2: number | bigint): number {
   if (typeof a0 === 'number' && typeof a1 === 'number' && typeof a2 === 'number') {
-    return native.chargeFew(handle, packed, a0, a1, a2)
+    return engine.chargeFew(handle, packed, a0, a1, a2)
   }
   // An amount above 2^53-1: the 64-bit batch path, rare enough to allocate.
   const length = packed & 7
@@ -155,7 +211,7 @@ function chargeSmall(handle: number, packed: number, a0: number | bigint, a1: nu
     dims[i] = (packed >> (3 + 3 * i)) & 7
     amounts[i] = BigInt(values[i] as number | bigint)
   }
-  return native.chargeBatchBig(handle, dims, amounts, length)
+  return engine.chargeBatchBig(handle, dims, amounts, length)
 }
 
 /** A large checkpoint, staged in typed arrays. */
@@ -185,10 +241,10 @@ class Staging {
     this.length = n + 1
   }
 
-  send(handle: number): number {
+  send(engine: Engine, handle: number): number {
     return this.wide
-      ? native.chargeBatchBig(handle, this.dims, this.bigints, this.length)
-      : native.chargeBatch(handle, this.dims, this.numbers, this.length)
+      ? engine.chargeBatchBig(handle, this.dims, this.bigints, this.length)
+      : engine.chargeBatch(handle, this.dims, this.numbers, this.length)
   }
 
   #grow(): void {
@@ -227,9 +283,9 @@ function releaseStaging(staging: Staging): void {
   if (staging.dims.length > STAGING_KEEP) sharedStaging = new Staging()
 }
 
-function chargePairs(handle: number, charges: readonly unknown[]): number {
+function chargePairs(engine: Engine, handle: number, charges: readonly unknown[]): number {
   const length = charges.length
-  if (length > FEW) return chargePairsStaged(handle, charges)
+  if (length > FEW) return chargePairsStaged(engine, handle, charges)
   let packed = length
   let a0: number | bigint = 0
   let a1: number | bigint = 0
@@ -243,17 +299,17 @@ function chargePairs(handle: number, charges: readonly unknown[]): number {
     else if (i === 1) a1 = value
     else a2 = value
   }
-  return chargeSmall(handle, packed, a0, a1, a2)
+  return chargeSmall(engine, handle, packed, a0, a1, a2)
 }
 
-function chargePairsStaged(handle: number, charges: readonly unknown[]): number {
+function chargePairsStaged(engine: Engine, handle: number, charges: readonly unknown[]): number {
   const staging = acquireStaging()
   try {
     for (let i = 0; i < charges.length; i++) {
       const pair = pairOf(charges, i)
       staging.add(entryDim(pair[0], i), checkedAmount(pair[1], i))
     }
-    return staging.send(handle)
+    return staging.send(engine, handle)
   } finally {
     releaseStaging(staging)
   }
@@ -269,7 +325,7 @@ export function recordEntry(record: Readonly<Record<string, unknown>>, key: stri
   return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined
 }
 
-function chargeRecord(handle: number, record: Readonly<Record<string, unknown>>): number {
+function chargeRecord(engine: Engine, handle: number, record: Readonly<Record<string, unknown>>): number {
   // Symbol keys are skipped, as Object.keys and JSON.stringify skip them:
   // no dimension is named by a symbol, and looking for them would allocate.
   // The first FEW entries are kept in locals; a further one moves them all
@@ -302,7 +358,7 @@ function chargeRecord(handle: number, record: Readonly<Record<string, unknown>>)
       else a2 = amount
       n++
     }
-    return staging === undefined ? chargeSmall(handle, packed | n, a0, a1, a2) : staging.send(handle)
+    return staging === undefined ? chargeSmall(engine, handle, packed | n, a0, a1, a2) : staging.send(engine, handle)
   } finally {
     if (staging !== undefined) releaseStaging(staging)
   }
@@ -333,27 +389,26 @@ function chargeRecord(handle: number, record: Readonly<Record<string, unknown>>)
  * ```
  */
 export class Budget {
+  #kernel: Kernel
   #handle: number
 
   /**
-   * Budgets come from {@link Budget.builder} and {@link Budget.clone};
-   * calling `new Budget()` throws a `TypeError`.
+   * Budgets come from {@link Budget.builder}, {@link Budget.clone} and
+   * {@link Budget.run}; calling `new Budget()` throws a `TypeError`.
    */
-  private constructor(handle: number, token: typeof ADOPT) {
-    if (token !== ADOPT) {
+  private constructor(kernel: Kernel, handle: number, token: typeof ADOPT | typeof SCOPED) {
+    if (token !== ADOPT && token !== SCOPED) {
       throw new TypeError('Budget cannot be constructed directly; use Budget.builder()…build() or budget.clone()')
     }
+    this.#kernel = kernel
     this.#handle = handle
-    finalizers.register(this, pack(handle), this)
-  }
-
-  static {
-    adopt = (handle) => new Budget(handle, ADOPT)
+    if (token === ADOPT) kernel.finalizers.register(this, pack(handle), this)
   }
 
   /** Starts declaring a budget. */
   static builder(): BudgetBuilder {
-    return new BudgetBuilder()
+    // Each entry's class defines its own (bindEngine); this is the unbound base.
+    return new (kernelOf(this).BudgetBuilder)()
   }
 
   /**
@@ -376,14 +431,15 @@ export class Budget {
     // handle check, and the failure path reports it. Only the argument
     // errors thrown before the native call look at it.
     const handle = this.#handle
+    const engine = this.#kernel.engine
     const index = dimIndexOf(dim)
     if (index < 0) throw this.#unlessReleased(dimTypeError(dim, 'dim'))
     let code: number
-    if (typeof amount === 'number') code = native.charge(handle, index, amount)
-    else if (typeof amount === 'bigint') code = native.chargeBig(handle, index, amount)
+    if (typeof amount === 'number') code = engine.charge(handle, index, amount)
+    else if (typeof amount === 'bigint') code = engine.chargeBig(handle, index, amount)
     else throw this.#unlessReleased(amountTypeError(amount, 'amount'))
     if (code >= 0) return VERDICTS[code] as Verdict
-    throw failure(undefined, [amount])
+    throw failure(engine, undefined, [amount])
   }
 
   /**
@@ -407,16 +463,17 @@ export class Budget {
   chargeMany(charges: ReadonlyArray<readonly [Dim, Amount]> | Readonly<Partial<Record<Dim, Amount>>>): Verdict {
     const handle = this.#handle
     if (handle === RELEASED) throw new ReleasedError()
+    const engine = this.#kernel.engine
     let code: number
     if (Array.isArray(charges)) {
-      code = chargePairs(handle, charges)
+      code = chargePairs(engine, handle, charges)
     } else if (isPlainObject(charges)) {
-      code = chargeRecord(handle, charges as Readonly<Record<string, unknown>>)
+      code = chargeRecord(engine, handle, charges as Readonly<Record<string, unknown>>)
     } else {
       throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${describe(charges)}`)
     }
     if (code >= 0) return VERDICTS[code] as Verdict
-    throw failure(chargeAmountName)
+    throw failure(engine, chargeAmountName)
   }
 
   /**
@@ -442,18 +499,19 @@ export class Budget {
     if (isShared(dims) || isShared(amounts)) {
       throw new TypeError('chargeBatch does not take typed arrays backed by a SharedArrayBuffer; copy them first (e.g. dims.slice())')
     }
+    const engine = this.#kernel.engine
     let code: number
     if (isFloat64Array(amounts)) {
       if (amounts.length !== dims.length) throw lengthMismatch(dims, amounts)
-      code = native.chargeBatch(handle, dims, amounts, dims.length)
+      code = engine.chargeBatch(handle, dims, amounts, dims.length)
     } else if (isBigUint64Array(amounts)) {
       if (amounts.length !== dims.length) throw lengthMismatch(dims, amounts)
-      code = native.chargeBatchBig(handle, dims, amounts, dims.length)
+      code = engine.chargeBatchBig(handle, dims, amounts, dims.length)
     } else {
       throw new TypeError(`amounts must be a Float64Array or a BigUint64Array, got ${describe(amounts)}`)
     }
     if (code >= 0) return VERDICTS[code] as Verdict
-    throw failure((at) => `amounts[${at}]`, amounts, dims)
+    throw failure(engine, (at) => `amounts[${at}]`, amounts, dims)
   }
 
   /**
@@ -466,7 +524,7 @@ export class Budget {
   spent(dim: Dim): bigint | undefined {
     const handle = this.#handle
     if (handle === RELEASED) throw new ReleasedError()
-    return native.spent(handle, dimIndex(dim, 'dim')) ?? undefined
+    return this.#kernel.engine.spent(handle, dimIndex(dim, 'dim')) ?? undefined
   }
 
   /**
@@ -479,7 +537,7 @@ export class Budget {
   remaining(dim: Dim): bigint | undefined {
     const handle = this.#handle
     if (handle === RELEASED) throw new ReleasedError()
-    return native.remaining(handle, dimIndex(dim, 'dim')) ?? undefined
+    return this.#kernel.engine.remaining(handle, dimIndex(dim, 'dim')) ?? undefined
   }
 
   /**
@@ -488,7 +546,8 @@ export class Budget {
    * @throws {ReleasedError} the budget was released.
    */
   reset(): void {
-    if (native.reset(this.#handle) < 0) throw failure()
+    const engine = this.#kernel.engine
+    if (engine.reset(this.#handle) < 0) throw failure(engine)
   }
 
   /**
@@ -499,9 +558,72 @@ export class Budget {
    * @throws {ReleasedError} the budget was released.
    */
   clone(): Budget {
-    const handle = native.clone(this.#handle)
-    if (handle < 0) throw failure()
-    return adopt(handle)
+    const kernel = this.#kernel
+    const handle = kernel.engine.clone(this.#handle)
+    if (handle < 0) throw failure(kernel.engine)
+    return new kernel.Budget(kernel, handle, ADOPT)
+  }
+
+  /**
+   * Calls `fn` with a fresh clone of this budget (see {@link Budget.clone})
+   * and releases the clone when `fn` returns or throws, or, when `fn`
+   * returns a promise (any thenable), when it settles. Returns what `fn`
+   * returns: its value, or a promise of the same outcome, settled after the
+   * release. The clone is never registered for garbage collection, which
+   * makes a per-request budget several times cheaper than `clone()` and
+   * `release()`.
+   *
+   * The clone belongs to the scope: kept past it, every method throws a
+   * {@link ReleasedError}, as after {@link Budget.release}. A promise that
+   * never settles keeps its clone until the process ends.
+   *
+   * @example
+   * ```ts
+   * const reply = await template.run(async (budget) => {
+   *   budget.charge('calls', 1)
+   *   return handle(request, budget)
+   * })
+   * ```
+   * @throws {TypeError} `fn` is not a function (nothing is cloned).
+   * @throws {ReleasedError} this budget was released.
+   */
+  run<T>(fn: (budget: Budget) => T): T {
+    if (typeof fn !== 'function') throw new TypeError(`run takes a function of the budget, got ${describe(fn)}`)
+    const kernel = this.#kernel
+    const handle = kernel.engine.clone(this.#handle)
+    if (handle < 0) throw failure(kernel.engine)
+    const budget = new kernel.Budget(kernel, handle, SCOPED)
+    let result: T
+    try {
+      result = fn(budget)
+      if ((typeof result === 'object' && result !== null) || typeof result === 'function') {
+        const then: unknown = (result as { then?: unknown }).then
+        if (typeof then === 'function') {
+          const settled = (value: unknown): unknown => {
+            budget.#end()
+            return value
+          }
+          const failed = (error: unknown): never => {
+            budget.#end()
+            throw error
+          }
+          return Reflect.apply(then, result, [settled, failed]) as T
+        }
+      }
+    } catch (error) {
+      budget.#end()
+      throw error
+    }
+    budget.#end()
+    return result
+  }
+
+  /** Releases a `run()` scope's budget (never registered, so nothing to unregister). */
+  #end(): void {
+    const handle = this.#handle
+    if (handle === RELEASED) return
+    this.#handle = RELEASED
+    this.#kernel.engine.release(handle)
   }
 
   /**
@@ -514,8 +636,9 @@ export class Budget {
     const handle = this.#handle
     if (handle === RELEASED) return
     this.#handle = RELEASED
-    finalizers.unregister(this)
-    native.release(handle)
+    const kernel = this.#kernel
+    kernel.finalizers.unregister(this)
+    kernel.engine.release(handle)
   }
 
   /** {@link Budget.release}: what `using` calls when its block ends. */
@@ -558,10 +681,16 @@ function lengthMismatch(dims: Uint8Array, amounts: ArrayLike<unknown>): RangeErr
  * independent budgets.
  */
 export class BudgetBuilder {
+  #kernel: Kernel
   // Declarations as the binding's `create` takes them: four words each
   // (dimension index, warn flag, limit, warn), in call order.
   #declarations = new BigUint64Array(4 * 4)
   #count = 0
+
+  /** An empty declaration, on the engine of the entry point the class came from. */
+  constructor() {
+    this.#kernel = kernelOf(new.target)
+  }
 
   /**
    * Declares `dim` with an inclusive `limit` and no warn threshold.
@@ -609,8 +738,12 @@ export class BudgetBuilder {
    *   `ZERO_LIMIT` or `WARN_NOT_BELOW_LIMIT`, in that order of precedence.
    */
   build(): Budget {
-    const handle = native.create(this.#declarations, this.#count)
-    if (handle < 0) throw failure()
-    return adopt(handle)
+    const kernel = this.#kernel
+    const handle = kernel.engine.create(this.#declarations, this.#count)
+    if (handle < 0) throw failure(kernel.engine)
+    return new kernel.Budget(kernel, handle, ADOPT)
   }
 }
+
+/** The base builder, for bindEngine's subclasses (the class name is taken by their own). */
+const BaseBudgetBuilder = BudgetBuilder

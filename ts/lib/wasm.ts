@@ -16,6 +16,7 @@
 
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Engine } from './engine'
 
 /** The part of the WebAssembly memory object the glue uses (the compiler's ES2022 lib has no WebAssembly types). */
 export interface WasmMemory {
@@ -31,8 +32,6 @@ interface WebAssemblyApi {
 
 const WA = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly
 
-/** The engine interface: the native binding's (binding.d.ts). */
-export type WasmEngine = Omit<typeof import('../../binding'), '__napiBindingTarget'>
 
 interface Exports {
   memory: WasmMemory
@@ -65,12 +64,12 @@ export const WASM_PATH = join(__dirname, '..', 'budgetkernel.wasm')
 
 /** An instance and its memory, for tests that need the memory itself. */
 export interface WasmInstance {
-  engine: WasmEngine
+  engine: Engine
   memory: WasmMemory
 }
 
 /** A fresh engine (its own instance, memory and table). */
-export function loadWasm(): WasmEngine {
+export function loadWasm(): Engine {
   return instantiateWasm().engine
 }
 
@@ -89,7 +88,7 @@ export function instantiateWasm(): WasmInstance {
 
 const U64_MAX = (1n << 64n) - 1n
 
-function wrap(ex: Exports): WasmEngine {
+function wrap(ex: Exports): Engine {
   const decoder = new TextDecoder()
   let broken: unknown = null
   let buffer: ArrayBuffer | null = null
@@ -191,7 +190,7 @@ function wrap(ex: Exports): WasmEngine {
     return ex.bk_charge_batch(handle, nd, na, len)
   }
 
-  const engine: WasmEngine = {
+  const engine: Engine = {
     MAX_DIMENSIONS: ex.bk_max_dimensions(),
     dimNames: guard(() => names((i) => ex.bk_dim_name(i))),
     create: guard((declarations: BigUint64Array, count: number): number => {

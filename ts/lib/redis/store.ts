@@ -1,14 +1,14 @@
 // RedisBudgets: budgets shared by processes and machines, kept in Redis with
 // the kernel's exact semantics. Validation, dimension names, verdicts and
 // errors are the in-process facade's own (./dims, ./amounts, ./verdicts,
-// ./errors, the kernel's builder through ./native); the accounting runs in
+// ./errors, the kernel's builder through whichever engine is loaded, ./engine); the accounting runs in
 // the Lua scripts of ./scripts, one atomic call per operation.
 
 import { checkedAmount, toU64, type Amount } from '../amounts'
 import { entryDim, failure, isPlainObject, pairOf, recordEntry } from '../budget'
 import { DIMS, dimIndex, type Dim } from '../dims'
 import { StoreError } from '../errors'
-import { native } from '../native'
+import { anyEngine } from '../engine'
 import { describe } from '../values'
 import { EXHAUSTED, VERDICTS, WARN, type Verdict } from '../verdicts'
 import { connectionFor, script, type Connection, type RedisClientLike, type Script } from './client'
@@ -209,19 +209,21 @@ function declarationArgs(declarations: unknown, what: string): string[] {
     words[4 * i + 3] = warnValue ?? 0n
     args.push(DIMS[index] as Dim, String(limitValue), warnValue === undefined ? '-' : String(warnValue))
   }
-  const handle = native.create(words, count)
-  if (handle < 0) throw failure()
-  native.release(handle)
+  const engine = anyEngine()
+  const handle = engine.create(words, count)
+  if (handle < 0) throw failure(engine)
+  engine.release(handle)
   return args
 }
 
 /** The kernel's own `UNKNOWN_DIMENSION` error for `dim`, from a throwaway budget that does not declare it. */
 export function unknownDimension(dim: number): Error {
   const words = new BigUint64Array([BigInt((dim + 1) % DIMS.length), 0n, 1n, 0n])
-  const handle = native.create(words, 1)
-  const code = native.charge(handle, dim, 0)
-  const error = code < 0 ? failure() : new Error('budgetkernel: internal error (no UNKNOWN_DIMENSION)')
-  native.release(handle)
+  const engine = anyEngine()
+  const handle = engine.create(words, 1)
+  const code = engine.charge(handle, dim, 0)
+  const error = code < 0 ? failure(engine) : new Error('budgetkernel: internal error (no UNKNOWN_DIMENSION)')
+  engine.release(handle)
   return error
 }
 

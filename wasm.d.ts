@@ -1,0 +1,23 @@
+/**
+ * `budgetkernel/wasm`: the package's API on the WebAssembly kernel, whatever
+ * the platform and whether or not a native binary is installed.
+ *
+ * It exports exactly what `budgetkernel` exports, from the same modules:
+ * the same verdict objects and error classes (a verdict from here is `===`
+ * the same verdict from the main entry). Only `Budget` and `BudgetBuilder`
+ * are its own, bound to the WebAssembly kernel (budgetkernel.wasm, next to
+ * this file); `BUDGETKERNEL_ENGINE` does not apply here.
+ *
+ * @packageDocumentation
+ */
+import { type Budget as BudgetClass, type BudgetBuilder as BudgetBuilderClass } from './lib/budget';
+import { type EngineName } from './lib/engine';
+export * from './lib/shared-exports';
+/** A budget: declared limits over some of the eight dimensions, and what has been spent on each. */
+export declare const Budget: typeof BudgetClass;
+export type Budget = BudgetClass;
+/** Declares a budget, one dimension at a time, then builds it. */
+export declare const BudgetBuilder: typeof BudgetBuilderClass;
+export type BudgetBuilder = BudgetBuilderClass;
+/** The engine this entry runs on: always `'wasm'` here. */
+export declare const ENGINE: EngineName;

@@ -124,7 +124,7 @@ afterAll(() => {
 describe('npm pack', () => {
   it('the root tarball holds the built JS, typings and CLI, and no native binary or sources', () => {
     const files = rootPack.files.map((f) => f.path).sort()
-    for (const f of ['package.json', 'index.js', 'index.d.ts', 'binding.js', 'binding.d.ts', 'cli/budgetkernel.js', 'cli/replay.js', 'cli/pretty.js']) {
+    for (const f of ['package.json', 'index.js', 'index.d.ts', 'binding.js', 'binding.d.ts', 'cli/budgetkernel.js', 'cli/replay.js', 'cli/pretty.js', 'cli/engine.js']) {
       expect(files, f).toContain(f)
     }
     expect(files.filter((f) => f.endsWith('.node') || f.startsWith('ts/') || f.startsWith('__test__/') || f.startsWith('crates/'))).toEqual([])
@@ -140,7 +140,7 @@ describe('npm pack', () => {
   })
 
   it('installs the built files, byte for byte', () => {
-    for (const f of ['index.js', 'index.d.ts', 'binding.js', 'binding.d.ts', 'cli/budgetkernel.js', 'cli/replay.js']) {
+    for (const f of ['index.js', 'index.d.ts', 'binding.js', 'binding.d.ts', 'cli/budgetkernel.js', 'cli/replay.js', 'cli/engine.js']) {
       const installed = readFileSync(path.join(project, 'node_modules', 'budgetkernel', f))
       expect(installed.equals(readFileSync(path.join(ROOT, f))), f).toBe(true)
     }

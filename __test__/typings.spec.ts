@@ -2,12 +2,13 @@
 //   - __test__/types/usage.ts (every export, plus @ts-expect-error lines for
 //     calls the typings must reject) compiles under --strict;
 //   - the harness has teeth: the same compiler fails on a wrong call;
-//   - the CLI's // @ts-check JavaScript type-checks against the typings;
+//   - the CLI is TypeScript (ts/cli/*.ts, compiled by the build to cli/*.js)
+//     and its typings serve a TypeScript user of the in-process replay;
 //   - the committed generated files are exactly what the build produces
 //     (npm test builds before running vitest, so any drift shows up in git).
 
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,8 +16,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
-// The facade's entry points (index, redis) and their modules (ts/lib/ -> lib/), and the napi-rs loader.
-const GENERATED = ['index.d.ts', 'index.js', 'wasm.d.ts', 'wasm.js', 'redis.d.ts', 'redis.js', 'lib', 'binding.js', 'binding.d.ts']
+// The facade's entry points (index, wasm, redis) and their modules (ts/lib/ -> lib/), the CLI (ts/cli/ -> cli/),
+// and the napi-rs loader.
+const GENERATED = ['index.d.ts', 'index.js', 'wasm.d.ts', 'wasm.js', 'redis.d.ts', 'redis.js', 'lib', 'cli', 'binding.js', 'binding.d.ts']
 
 interface Result {
   status: number | null
@@ -74,10 +76,15 @@ describe('typings', () => {
     for (const l of lines) expect(l).toMatch(/error TS(2345|2769):/)
   }, 120_000)
 
-  it('the CLI (// @ts-check) type-checks against the package typings', async () => {
-    for (const f of ['budgetkernel.js', 'replay.js', 'pretty.js']) {
-      expect(readFileSync(path.join(ROOT, 'cli', f), 'utf8'), `cli/${f} opts in to checking`).toMatch(/^(#!.*\n)?\/\/ @ts-check\n/)
-    }
+  it('the CLI is compiled from TypeScript: every cli/*.js has its ts/cli/*.ts source, and its typings type-check', async () => {
+    const emitted = readdirSync(path.join(ROOT, 'cli')).filter((f) => f.endsWith('.js')).sort()
+    const sources = readdirSync(path.join(ROOT, 'ts', 'cli')).filter((f) => f.endsWith('.ts')).sort()
+    expect(emitted.length).toBeGreaterThan(0)
+    expect(emitted, 'cli/ holds only what ts/cli/ compiles to (no hand-written JavaScript)').toEqual(
+      sources.map((f) => f.replace(/\.ts$/, '.js')),
+    )
+    const tsconfig = readFileSync(path.join(ROOT, 'ts', 'tsconfig.json'), 'utf8')
+    for (const f of sources) expect(tsconfig, `ts/tsconfig.json compiles ts/cli/${f}`).toContain(`"cli/${f}"`)
     const r = await tsc('-p', path.join(ROOT, '__test__', 'types', 'tsconfig.cli.json'), '--pretty', 'false')
     expect(r.out, r.out).toBe('')
     expect(r.status).toBe(0)
@@ -85,7 +92,7 @@ describe('typings', () => {
 })
 
 describe('generated files do not drift', () => {
-  it('index.d.ts, index.js, redis.d.ts, redis.js, lib/, binding.js and binding.d.ts are committed', async () => {
+  it('index.d.ts, index.js, redis.d.ts, redis.js, lib/, cli/, binding.js and binding.d.ts are committed', async () => {
     const r = await exec('git', ['ls-files', '--error-unmatch', '--', ...GENERATED])
     expect(r.status, `not tracked by git:\n${r.out}`).toBe(0)
   })

@@ -277,8 +277,9 @@ describe('the installed package', () => {
       expect(files, f).toContain(f)
     }
     // A stand-in for an ioredis client whose script answers "continue" (0)
-    // then "exhausted on entry 0" (2): no Redis needed to check the wiring.
-    const fake = `{ replies: [0, 2], evalsha() { return Promise.resolve(this.replies.shift()) }, eval() {}, defineCommand() {} }`
+    // then "exhausted on entry 0" (2), and whose server is on noeviction
+    // (the store's first-use check): no Redis needed to check the wiring.
+    const fake = `{ replies: [0, 2], evalsha() { return Promise.resolve(this.replies.shift()) }, eval() {}, defineCommand() {}, call() { return Promise.resolve(['maxmemory-policy', 'noeviction']) } }`
     writeFileSync(
       path.join(project, 'redis-cjs.cjs'),
       `

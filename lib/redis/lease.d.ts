@@ -16,6 +16,11 @@ export interface LeaseOptions {
     /** Called once before the first grant: creates the budget if absent. */
     readonly ensure?: (() => Promise<unknown>) | undefined;
 }
+declare global {
+    interface SymbolConstructor {
+        readonly asyncDispose: unique symbol;
+    }
+}
 /**
  * A holder's lease on a shared budget: the charging surface of `Budget`,
  * decided locally while the reservation lasts. Create with `store.lease()`.

@@ -99,6 +99,15 @@ function entries(charges: unknown): Array<[number, number]> {
   })
 }
 
+// `Symbol.asyncDispose` as esnext.disposable and @types/node declare it
+// (the same declaration, so they merge), for projects whose `lib` has
+// neither, as ../budget does for `Symbol.dispose`.
+declare global {
+  interface SymbolConstructor {
+    readonly asyncDispose: unique symbol
+  }
+}
+
 /**
  * A holder's lease on a shared budget: the charging surface of `Budget`,
  * decided locally while the reservation lasts. Create with `store.lease()`.

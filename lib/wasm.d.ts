@@ -15,3 +15,9 @@ export interface WasmInstance {
 export declare function loadWasm(): Engine;
 /** {@link loadWasm}, with the instance's memory. */
 export declare function instantiateWasm(): WasmInstance;
+/**
+ * The linear memory of an engine made here, `undefined` for any other
+ * engine. It grows with the table and never shrinks (WebAssembly has no way
+ * to give pages back): the memory tests read its size.
+ */
+export declare function memoryOf(engine: Engine): WasmMemory | undefined;

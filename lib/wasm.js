@@ -18,6 +18,7 @@ Object.defineProperty(exports, "__esModule", { value: true });
 exports.WASM_PATH = void 0;
 exports.loadWasm = loadWasm;
 exports.instantiateWasm = instantiateWasm;
+exports.memoryOf = memoryOf;
 const node_fs_1 = require("node:fs");
 const node_path_1 = require("node:path");
 const WA = globalThis.WebAssembly;
@@ -38,7 +39,18 @@ function instantiateWasm() {
     }
     const instance = new WA.Instance(new WA.Module(bytes), {});
     const ex = instance.exports;
-    return { engine: wrap(ex), memory: ex.memory };
+    const engine = wrap(ex);
+    memories.set(engine, ex.memory);
+    return { engine, memory: ex.memory };
+}
+const memories = new WeakMap();
+/**
+ * The linear memory of an engine made here, `undefined` for any other
+ * engine. It grows with the table and never shrinks (WebAssembly has no way
+ * to give pages back): the memory tests read its size.
+ */
+function memoryOf(engine) {
+    return memories.get(engine);
 }
 const U64_MAX = (1n << 64n) - 1n;
 function wrap(ex) {

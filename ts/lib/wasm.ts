@@ -83,7 +83,20 @@ export function instantiateWasm(): WasmInstance {
   }
   const instance = new WA.Instance(new WA.Module(bytes), {})
   const ex = instance.exports as unknown as Exports
-  return { engine: wrap(ex), memory: ex.memory }
+  const engine = wrap(ex)
+  memories.set(engine, ex.memory)
+  return { engine, memory: ex.memory }
+}
+
+const memories = new WeakMap<Engine, WasmMemory>()
+
+/**
+ * The linear memory of an engine made here, `undefined` for any other
+ * engine. It grows with the table and never shrinks (WebAssembly has no way
+ * to give pages back): the memory tests read its size.
+ */
+export function memoryOf(engine: Engine): WasmMemory | undefined {
+  return memories.get(engine)
 }
 
 const U64_MAX = (1n << 64n) - 1n

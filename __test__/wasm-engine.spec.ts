@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 
 const require = createRequire(import.meta.url)
-type Engine = import('../lib/engine.js').Engine
+type Engine = ReturnType<typeof import('../lib/wasm.js').loadWasm>
 const native = require('../binding.js') as Engine
 const { loadWasm, instantiateWasm } = require('../lib/wasm.js') as typeof import('../lib/wasm.js')
 const wasm = loadWasm()

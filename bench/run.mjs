@@ -16,7 +16,9 @@
  * is the 99th percentile of per-sample averages, i.e. of 1,000-call means,
  * not of single calls (a single 30 ns call is below what a timer resolves).
  *
- * Flags: --quick, --no-rust (skip cargo bench), --no-floor-build (use
+ * Flags: --engines (only the native-vs-wasm table, bench/engines.mjs),
+ * --redis (only the shared-budget section, bench/redis.mjs), --quick,
+ * --no-rust (skip cargo bench), --no-floor-build (use
  * bench/.build as it is), --no-write (print only, do not write RESULTS.md
  * and results.svg).
  *
@@ -40,6 +42,11 @@ import { evaluateTargets, printReport, writeReport } from './report.mjs';
 
 const argv = new Set(process.argv.slice(2));
 const QUICK = argv.has('--quick');
+if (argv.has('--engines')) {
+  // The facade on the native and the wasm engine side by side (bench/engines.mjs).
+  await import('./engines.mjs');
+  process.exit(0);
+}
 if (argv.has('--redis')) {
   // The shared-budget section: its own server and peers (bench/redis.mjs).
   await import('./redis.mjs');

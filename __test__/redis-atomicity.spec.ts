@@ -3,36 +3,28 @@
 // size up to MAX_ENTRIES behaves as the in-process Budget.chargeMany on both
 // paths, request ids for create/reset/delete, and the eviction guard.
 
-import { Redis } from 'ioredis'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Budget, DIMS, type Dim } from '../index.js'
 import { connectionFor, script } from '../lib/redis/client.js'
 import { CHARGE, CREATE, DELETE, RESET, WRITES_FOLLOW } from '../lib/redis/scripts.js'
 import { MAX_ENTRIES, RedisBudgets, type Declaration } from '../redis.js'
-import { RedisServer } from './redis-server.js'
+import { useRedis } from './redis-server.js'
 
-let server: RedisServer
-let io: Redis
+const redis = useRedis()
 let store: RedisBudgets
 
-beforeAll(async () => {
-  server = await RedisServer.start()
-  io = new Redis(server.port, '127.0.0.1')
-  store = new RedisBudgets(io)
-})
-afterAll(async () => {
-  io?.disconnect()
-  await server?.stop()
+beforeAll(() => {
+  store = new RedisBudgets(redis.io)
 })
 beforeEach(async () => {
-  await io.flushall()
+  await redis.io.flushall()
 })
 
 async function dump(): Promise<unknown[]> {
   const out: unknown[] = []
-  for (const key of (await io.keys('*')).sort()) {
-    const type = await io.type(key)
-    out.push([key, type, type === 'hash' ? await io.hgetall(key) : await io.get(key), await io.pttl(key) > 0])
+  for (const key of (await redis.io.keys('*')).sort()) {
+    const type = await redis.io.type(key)
+    out.push([key, type, type === 'hash' ? await redis.io.hgetall(key) : await redis.io.get(key), await redis.io.pttl(key) > 0])
   }
   return out
 }
@@ -101,15 +93,15 @@ describe('checkpoints of any size (the script reads only the distinct dimensions
     console.log(`a ${MAX_ENTRIES}-entry checkpoint took ${(performance.now() - started).toFixed(1)} ms round trip`)
     await sameAsLocal('cap', local)
     const before = await dump()
-    const calls = (await io.info('commandstats')).match(/cmdstat_evalsha:calls=(\d+)/)?.[1]
+    const calls = (await redis.io.info('commandstats')).match(/cmdstat_evalsha:calls=(\d+)/)?.[1]
     await expect(store.chargeMany('cap', checkpoint(MAX_ENTRIES + 1, 8))).rejects.toMatchObject({ name: 'StoreError', code: 'CHECKPOINT_TOO_LARGE' })
-    expect((await io.info('commandstats')).match(/cmdstat_evalsha:calls=(\d+)/)?.[1]).toBe(calls)
+    expect((await redis.io.info('commandstats')).match(/cmdstat_evalsha:calls=(\d+)/)?.[1]).toBe(calls)
     expect(await dump()).toEqual(before)
   }, 60_000)
 })
 
 describe('every script is all or nothing under a script error', () => {
-  const run = { run: (...a: Parameters<ReturnType<typeof connectionFor>['run']>) => connectionFor(io as never).run(...a) }
+  const run = { run: (...a: Parameters<ReturnType<typeof connectionFor>['run']>) => connectionFor(redis.io as never).run(...a) }
   /** The script with `error()` planted where its writes begin. */
   const planted = (source: string) => {
     expect(source.split(WRITES_FOLLOW).length).toBe(2)

@@ -3,31 +3,22 @@
 // restart mid-lease (AOF on) loses no reported usage and the lease goes on.
 
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { RedisBudgets, StoreError } from '../redis.js'
-import { RedisServer } from './redis-server.js'
+import { useRedis } from './redis-server.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('leased budget faults', () => {
-  let server: RedisServer
-  let io: Redis
-  beforeAll(async () => {
-    server = await RedisServer.start(['--appendonly', 'yes', '--appendfsync', 'always'])
-    io = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: null })
-  })
-  afterAll(async () => {
-    io.disconnect()
-    await server.stop()
-  })
+  const redis = useRedis(['--appendonly', 'yes', '--appendfsync', 'always'], { maxRetriesPerRequest: null })
 
   it('a holder paused past its TTL refuses: no continue without a live reservation', async () => {
-    const store = new RedisBudgets(io, { timeoutMs: 200 })
+    const store = new RedisBudgets(redis.io, { timeoutMs: 200 })
     await store.create('part', [{ dim: 'tokens', limit: 10_000 }])
     const lease = store.lease('part', { chunk: 100, ttlMs: 300 })
     expect((await lease.charge('tokens', 1)).kind).toBe('continue')
     expect(lease.tryCharge('tokens', 1)?.kind).toBe('continue')
-    const admin = new Redis(server.port, '127.0.0.1')
+    const admin = new Redis(redis.server.port, '127.0.0.1')
     await admin.call('CLIENT', 'PAUSE', '1500', 'ALL')
     await sleep(350)
     // Past the TTL: nothing is decided locally, and the store cannot answer.
@@ -41,7 +32,7 @@ describe('leased budget faults', () => {
   }, 20_000)
 
   it('Redis restarted mid-lease: reported usage survives, the lease refills, accounting is exact', async () => {
-    const store = new RedisBudgets(io, { timeoutMs: 5_000 })
+    const store = new RedisBudgets(redis.io, { timeoutMs: 5_000 })
     await store.create('restart', [{ dim: 'tokens', limit: 1_000 }])
     const lease = store.lease('restart', { chunk: 50, ttlMs: 10_000 })
     let charged = 0
@@ -52,7 +43,7 @@ describe('leased budget faults', () => {
       if (v.kind !== 'exhausted') approved += 3
     }
     const reported = Number(await store.spent('restart', 'tokens'))
-    await server.restart()
+    await redis.server.restart()
     expect(Number(await store.spent('restart', 'tokens'))).toBe(reported)
     for (let i = 0; i < 300; i++) {
       const v = await lease.charge('tokens', 3)
@@ -67,19 +58,10 @@ describe('leased budget faults', () => {
 })
 
 describe('leased budget: bad input is refused and changes nothing', () => {
-  let server: RedisServer
-  let io: Redis
-  beforeAll(async () => {
-    server = await RedisServer.start()
-    io = new Redis(server.port, '127.0.0.1')
-  })
-  afterAll(async () => {
-    io.disconnect()
-    await server.stop()
-  })
+  const redis = useRedis()
 
   it('typed errors for options, amounts and undeclared dimensions; usage stays exact', async () => {
-    const store = new RedisBudgets(io)
+    const store = new RedisBudgets(redis.io)
     await store.create('bad', [{ dim: 'tokens', limit: 1_000 }])
     expect(() => store.lease('bad', { chunk: 0 })).toThrow(RangeError)
     expect(() => store.lease('bad', { holder: 'a:b' })).toThrow(TypeError)
@@ -103,19 +85,10 @@ describe('leased budget: bad input is refused and changes nothing', () => {
 })
 
 describe('leased budget: warn', () => {
-  let server: RedisServer
-  let io: Redis
-  beforeAll(async () => {
-    server = await RedisServer.start()
-    io = new Redis(server.port, '127.0.0.1')
-  })
-  afterAll(async () => {
-    io.disconnect()
-    await server.stop()
-  })
+  const redis = useRedis()
 
   it('a holder reports warn once spent + reserved passes the threshold, not before, and from then on', async () => {
-    const store = new RedisBudgets(io)
+    const store = new RedisBudgets(redis.io)
     await store.create('warn', [{ dim: 'tokens', limit: 1_000, warn: 500 }])
     const lease = store.lease('warn', { chunk: 100 })
     const kinds: string[] = []

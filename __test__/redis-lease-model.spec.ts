@@ -5,10 +5,9 @@
 // checked against the model's exact totals.
 
 import fc from 'fast-check'
-import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { GRANT } from '../lib/redis/lease-scripts.js'
-import { RedisServer } from './redis-server.js'
+import { useRedis } from './redis-server.js'
 
 const HOLDERS = 4
 
@@ -26,16 +25,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 )
 
 describe('lease script, model-based', () => {
-  let server: RedisServer
-  let io: Redis
-  beforeAll(async () => {
-    server = await RedisServer.start()
-    io = new Redis(server.port, '127.0.0.1')
-  })
-  afterAll(async () => {
-    io.disconnect()
-    await server.stop()
-  })
+  const redis = useRedis()
 
   it('never approves past the limit, accounts exactly, refuses early by at most holders x chunk', async () => {
     let run = 0
@@ -43,7 +33,7 @@ describe('lease script, model-based', () => {
       fc.asyncProperty(fc.integer({ min: 1, max: 120 }), fc.array(step, { minLength: 1, maxLength: 60 }), async (limit, steps) => {
         const key = `bk:{model-${run++}}`
         const leases = `${key}:ls`
-        await io.hset(key, 'tokens', '0', 'tokens:limit', String(limit))
+        await redis.io.hset(key, 'tokens', '0', 'tokens:limit', String(limit))
         const granted = Array<number>(HOLDERS).fill(0)
         const used = Array<number>(HOLDERS).fill(0)
         const live = Array<boolean>(HOLDERS).fill(false)
@@ -51,7 +41,7 @@ describe('lease script, model-based', () => {
         let charged = 0
         let deadUsed = 0
         const call = async (h: number, release: boolean, pending: number, want: number): Promise<[number, number]> => {
-          const reply = (await io.eval(GRANT, 2, key, leases, `h${h}`, '60000', release ? '1' : '0', String(want), 'tokens', String(used[h] ?? 0), String(pending))) as unknown[]
+          const reply = (await redis.io.eval(GRANT, 2, key, leases, `h${h}`, '60000', release ? '1' : '0', String(want), 'tokens', String(used[h] ?? 0), String(pending))) as unknown[]
           if (h < HOLDERS) used[h] = 0
           return [Number(reply[0]), Number(reply[1])]
         }
@@ -67,7 +57,7 @@ describe('lease script, model-based', () => {
             // Before the call, what the budget still has by the kernel's count, and the others' outstanding reservations.
             const [verdict, grant] = await call(s.h, false, s.pending, s.want)
             // (Every expired holder is purged by any call: lost minus their usage is the reservations written off unused.)
-            const lostUnused = Number((await io.hget(key, 'tokens:lost')) ?? '0') - deadUsed
+            const lostUnused = Number((await redis.io.hget(key, 'tokens:lost')) ?? '0') - deadUsed
             const room = limit - charged - lostUnused
             charged += s.pending
             if (verdict === 0) {
@@ -88,7 +78,7 @@ describe('lease script, model-based', () => {
           } else if (s.op === 'expire') {
             if (live[s.h]) {
               // The holder dies: its unreported usage is never reported; its reservation expires.
-              await io.hset(leases, `h${s.h}`, '1')
+              await redis.io.hset(leases, `h${s.h}`, '1')
               deadUsed += used[s.h] as number
               live[s.h] = false
               granted[s.h] = 0
@@ -105,9 +95,9 @@ describe('lease script, model-based', () => {
         // Everyone still live releases; one more call purges the expired.
         for (let h = 0; h < HOLDERS; h++) if (live[h]) await call(h, true, 0, 1)
         await call(HOLDERS, true, 0, 1)
-        const spent = Number(await io.hget(key, 'tokens'))
-        const lost = Number((await io.hget(key, 'tokens:lost')) ?? '0')
-        expect(await io.hlen(leases)).toBe(0)
+        const spent = Number(await redis.io.hget(key, 'tokens'))
+        const lost = Number((await redis.io.hget(key, 'tokens:lost')) ?? '0')
+        expect(await redis.io.hlen(leases)).toBe(0)
         // 2. Accounting: spent is every reported charge; what dead holders used unreported is inside `lost`.
         expect(spent).toBe(charged - deadUsed)
         expect(lost).toBeGreaterThanOrEqual(deadUsed)

@@ -6,10 +6,9 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { RedisBudgets } from '../redis.js'
-import { RedisServer } from './redis-server.js'
+import { useRedis } from './redis-server.js'
 
 const WORKER = path.join(fileURLToPath(new URL('.', import.meta.url)), 'workers', 'lease-charger.cjs')
 const HOLDERS = 8
@@ -50,17 +49,10 @@ function holder(port: number, key: string, seed: number, killAfterReady: boolean
 }
 
 describe('leased budget: 8 processes x 10,000 charges on one key', () => {
-  let server: RedisServer
-  let io: Redis
+  const redis = useRedis()
   let store: RedisBudgets
-  beforeAll(async () => {
-    server = await RedisServer.start()
-    io = new Redis(server.port, '127.0.0.1')
-    store = new RedisBudgets(io)
-  })
-  afterAll(async () => {
-    io.disconnect()
-    await server.stop()
+  beforeAll(() => {
+    store = new RedisBudgets(redis.io)
   })
 
   for (const killed of [0, 2]) {
@@ -68,7 +60,7 @@ describe('leased budget: 8 processes x 10,000 charges on one key', () => {
       const key = `lease-${killed}`
       const limit = 200_000
       await store.create(key, [{ dim: 'tokens', limit, warn: 150_000 }])
-      const results = await Promise.all(Array.from({ length: HOLDERS }, (_, i) => holder(server.port, key, i, i < killed)))
+      const results = await Promise.all(Array.from({ length: HOLDERS }, (_, i) => holder(redis.server.port, key, i, i < killed)))
       const done = results.filter((r): r is Outcome => !('killed' in r))
       const dead = results.filter((r): r is { killed: number } => 'killed' in r)
       expect(dead).toHaveLength(killed)
@@ -98,8 +90,8 @@ describe('leased budget: 8 processes x 10,000 charges on one key', () => {
         const probe = store.lease(key, { chunk: 1 })
         await probe.charge('tokens', 0)
         await probe.release()
-        expect(await io.hlen(`bk:{${key}}:ls`)).toBe(0)
-        const lost = Number(await io.hget(`bk:{${key}}`, 'tokens:lost') ?? '0')
+        expect(await redis.io.hlen(`bk:{${key}}:ls`)).toBe(0)
+        const lost = Number(await redis.io.hget(`bk:{${key}}`, 'tokens:lost') ?? '0')
         expect(lost).toBeGreaterThan(0)
         // (A reservation is at most a chunk plus the charge that asked for it: 5 at most here.)
         expect(lost).toBeLessThanOrEqual(killed * (CHUNK + 5))

@@ -11,6 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { Redis, type RedisOptions } from 'ioredis'
+import { afterAll, beforeAll } from 'vitest'
 
 const BINARY = process.env.REDIS_SERVER ?? 'redis-server'
 
@@ -170,5 +172,35 @@ export class RedisCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.stop()))
+  }
+}
+
+/**
+ * A private server and an ioredis client on it for the enclosing suite:
+ * started in `beforeAll`, disconnected and stopped in `afterAll`. Read
+ * `server` and `io` inside hooks and tests (they exist once `beforeAll` ran).
+ */
+export function useRedis(args: readonly string[] = [], options: RedisOptions = {}): { readonly server: RedisServer; readonly io: Redis } {
+  let server: RedisServer | undefined
+  let io: Redis | undefined
+  beforeAll(async () => {
+    server = await RedisServer.start(args)
+    io = new Redis(server.port, '127.0.0.1', options)
+  })
+  afterAll(async () => {
+    io?.disconnect()
+    await server?.stop()
+  })
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useRedis: read server/io inside a hook or test, after beforeAll')
+    return value
+  }
+  return {
+    get server() {
+      return started(server)
+    },
+    get io() {
+      return started(io)
+    },
   }
 }

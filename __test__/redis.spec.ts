@@ -9,34 +9,26 @@ import { Redis } from 'ioredis'
 import { createClient as createClient4 } from 'redis4'
 import { createClient as createClient5 } from 'redis5'
 import { createClient as createClient6 } from 'redis6'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Budget, BuilderError, ChargeError, DIMS, type Dim, type Verdict } from '../index.js'
 import { MAX_ENTRIES, RedisBudgets, StoreError, type Declaration } from '../redis.js'
-import { RedisServer } from './redis-server.js'
+import { useRedis } from './redis-server.js'
 
 const U64_MAX = 2n ** 64n - 1n
 
-let server: RedisServer
-let io: Redis
+const redis = useRedis()
 let store: RedisBudgets
 
-beforeAll(async () => {
-  server = await RedisServer.start()
-  io = new Redis(server.port, '127.0.0.1')
-  store = new RedisBudgets(io)
-})
-
-afterAll(async () => {
-  io?.disconnect()
-  await server?.stop()
+beforeAll(() => {
+  store = new RedisBudgets(redis.io)
 })
 
 beforeEach(async () => {
-  await io.flushall()
+  await redis.io.flushall()
 })
 
 /** Every key with its type, value and whether it has a TTL. */
-async function dump(client: Redis = io): Promise<unknown[]> {
+async function dump(client: Redis = redis.io): Promise<unknown[]> {
   const keys = (await client.keys('*')).sort()
   const out: unknown[] = []
   for (const key of keys) {
@@ -49,7 +41,7 @@ async function dump(client: Redis = io): Promise<unknown[]> {
 
 /** How many scripts the server has run so far. */
 async function scriptCalls(): Promise<number> {
-  const info = await io.info('commandstats')
+  const info = await redis.io.info('commandstats')
   let calls = 0
   for (const m of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(m[1])
   return calls
@@ -77,21 +69,21 @@ const DECL: Declaration = [
 describe('every client: ioredis, node-redis 4, node-redis 5, node-redis 6', () => {
   const clients = [
     ['ioredis', async () => {
-      const c = new Redis(server.port, '127.0.0.1')
+      const c = new Redis(redis.server.port, '127.0.0.1')
       return { client: c, close: async () => void c.disconnect() }
     }],
     ['redis 4', async () => {
-      const c = createClient4({ url: server.url })
+      const c = createClient4({ url: redis.server.url })
       await c.connect()
       return { client: c, close: async () => void (await c.quit()) }
     }],
     ['redis 5', async () => {
-      const c = createClient5({ url: server.url })
+      const c = createClient5({ url: redis.server.url })
       await c.connect()
       return { client: c, close: async () => void (await c.quit()) }
     }],
     ['redis 6', async () => {
-      const c = createClient6({ url: server.url })
+      const c = createClient6({ url: redis.server.url })
       await c.connect()
       return { client: c, close: async () => void (await c.close()) }
     }],
@@ -105,7 +97,7 @@ describe('every client: ioredis, node-redis 4, node-redis 5, node-redis 6', () =
         const budget = Budget.builder().limitWithWarn('tokens', 100, 80).limit('calls', 3).build()
         expect(await s.create('k', DECL)).toBe(true)
         expect(await s.create('k', DECL, { ifAbsent: true })).toBe(false)
-        await io.script('FLUSH')
+        await redis.io.script('FLUSH')
         expect(await s.charge('k', 'tokens', 81)).toBe(budget.charge('tokens', 81))
         expect(await s.chargeMany('k', { calls: 4, tokens: 0 })).toBe(budget.chargeMany({ calls: 4, tokens: 0 }))
         expect(await s.chargeMany('k', [['calls', 0]])).toBe(budget.chargeMany([['calls', 0]]))
@@ -122,7 +114,7 @@ describe('every client: ioredis, node-redis 4, node-redis 5, node-redis 6', () =
         expect(await s.delete('k')).toBe(false)
         expect(await s.snapshot('k')).toBeUndefined()
         await expect(s.charge('k', 'tokens', 1)).rejects.toMatchObject({ name: 'StoreError', code: 'NO_BUDGET' })
-        expect(await io.exists('c:{k}')).toBe(0)
+        expect(await redis.io.exists('c:{k}')).toBe(0)
         // A checkpoint of 3,000 entries (6,000 arguments) and one of MAX_ENTRIES, created lazily: the same verdict as in process.
         for (const size of [3000, MAX_ENTRIES]) {
           const big = Budget.builder().limitWithWarn('tokens', 100, 80).limit('calls', 3).build()
@@ -203,7 +195,7 @@ describe('the kernel semantics, step by step against the in-process Budget', () 
         if ('err' in local) {
           expect(shared).toEqual(local)
           expect(local.err.name).toBe('BuilderError')
-          expect(await io.exists('bk:{decl}')).toBe(0)
+          expect(await redis.io.exists('bk:{decl}')).toBe(0)
         } else {
           expect(shared).toEqual({ ok: true })
           expect(await store.delete('decl')).toBe(true)
@@ -216,20 +208,20 @@ describe('the kernel semantics, step by step against the in-process Budget', () 
   it('values are decimal strings readable with HGET, exact up to 2^64-1 and saturating there', async () => {
     await store.create('wide', [{ dim: 'tokens', limit: U64_MAX - 1n, warn: 2n ** 63n }])
     expect(await store.charge('wide', 'tokens', 2n ** 63n)).toEqual({ kind: 'continue' })
-    expect(await io.hget('bk:{wide}', 'tokens')).toBe('9223372036854775808')
+    expect(await redis.io.hget('bk:{wide}', 'tokens')).toBe('9223372036854775808')
     expect(await store.charge('wide', 'tokens', 2n ** 63n - 2n)).toEqual({ kind: 'warn', dim: 'tokens' })
-    expect(await io.hget('bk:{wide}', 'tokens')).toBe('18446744073709551614')
+    expect(await redis.io.hget('bk:{wide}', 'tokens')).toBe('18446744073709551614')
     expect(await store.charge('wide', 'tokens', U64_MAX)).toEqual({ kind: 'exhausted', dim: 'tokens' })
-    expect(await io.hget('bk:{wide}', 'tokens')).toBe('18446744073709551615')
-    expect(await io.hget('bk:{wide}', 'tokens:limit')).toBe('18446744073709551614')
-    expect(await io.hget('bk:{wide}', 'tokens:warn')).toBe('9223372036854775808')
+    expect(await redis.io.hget('bk:{wide}', 'tokens')).toBe('18446744073709551615')
+    expect(await redis.io.hget('bk:{wide}', 'tokens:limit')).toBe('18446744073709551614')
+    expect(await redis.io.hget('bk:{wide}', 'tokens:warn')).toBe('9223372036854775808')
     expect(await store.remaining('wide', 'tokens')).toBe(0n)
   })
 })
 
 describe('lazy creation, time to live, create and reset', () => {
   it('concurrent first charges with createWith create the budget once and lose no charge', async () => {
-    const other = new Redis(server.port, '127.0.0.1')
+    const other = new Redis(redis.server.port, '127.0.0.1')
     try {
       const stores = [store, new RedisBudgets(other)]
       const createWith: Declaration = [{ dim: 'calls', limit: 1000 }, { dim: 'tokens', limit: 10 }]
@@ -304,14 +296,14 @@ describe('request ids', () => {
     }
     expect(await dump()).toEqual(before)
     // The stored result lives next to the budget, with its own ttl.
-    expect(await io.pttl('bk:{idem}:rq:req-1')).toBeGreaterThan(590_000)
+    expect(await redis.io.pttl('bk:{idem}:rq:req-1')).toBeGreaterThan(590_000)
     // Ids are per budget.
     await store.create('idem2', DECL)
     expect(await store.charge('idem2', 'calls', 1, { requestId: 'req-1' })).toEqual({ kind: 'continue' })
   })
 
   it('once requestTtlMs has passed, the same id applies again', async () => {
-    const short = new RedisBudgets(io, { requestTtlMs: 100 })
+    const short = new RedisBudgets(redis.io, { requestTtlMs: 100 })
     await short.create('t', DECL)
     await short.charge('t', 'calls', 1, { requestId: 'x' })
     await short.charge('t', 'calls', 1, { requestId: 'x' })
@@ -342,12 +334,12 @@ describe('keys', () => {
       const requestId = `id ${i} ${key.slice(0, 50)}`
       await store.charge(key, 'calls', i + 1, { requestId })
       const redisKey = store.redisKey(key)
-      expect(await io.hget(redisKey, 'calls')).toBe(String(i + 1))
+      expect(await redis.io.hget(redisKey, 'calls')).toBe(String(i + 1))
       expect(keySlot(`${redisKey}:rq:${requestId}`)).toBe(keySlot(redisKey))
-      expect(await io.exists(`${redisKey}:rq:${requestId}`)).toBe(1)
+      expect(await redis.io.exists(`${redisKey}:rq:${requestId}`)).toBe(1)
     }
     for (const [i, key] of keys.entries()) expect(await store.spent(key, 'calls')).toBe(BigInt(i + 1))
-    expect(await io.dbsize()).toBe(2 * keys.length)
+    expect(await redis.io.dbsize()).toBe(2 * keys.length)
     expect(store.redisKey('a{b}c')).toBe('bk:{a%7Bb%7Dc}')
     expect(store.redisKey('%7B')).toBe('bk:{%257B}')
   })
@@ -471,12 +463,12 @@ describe('bad input: a typed error, nothing sent, nothing in Redis changes', () 
   it('the constructor refuses what is not a client, and bad options', () => {
     expect(() => new RedisBudgets({} as never)).toThrow(TypeError)
     expect(() => new RedisBudgets(null as never)).toThrow(TypeError)
-    expect(() => new RedisBudgets(io, { prefix: 'a{' })).toThrow(RangeError)
-    expect(() => new RedisBudgets(io, { prefix: '' })).toThrow(RangeError)
-    expect(() => new RedisBudgets(io, { timeoutMs: 0 })).toThrow(RangeError)
-    expect(() => new RedisBudgets(io, { timeoutMs: Infinity })).toThrow(RangeError)
-    expect(() => new RedisBudgets(io, { requestTtlMs: '1' as never })).toThrow(TypeError)
-    expect(() => new RedisBudgets(io, { prefx: 'x' } as never)).toThrow(TypeError)
+    expect(() => new RedisBudgets(redis.io, { prefix: 'a{' })).toThrow(RangeError)
+    expect(() => new RedisBudgets(redis.io, { prefix: '' })).toThrow(RangeError)
+    expect(() => new RedisBudgets(redis.io, { timeoutMs: 0 })).toThrow(RangeError)
+    expect(() => new RedisBudgets(redis.io, { timeoutMs: Infinity })).toThrow(RangeError)
+    expect(() => new RedisBudgets(redis.io, { requestTtlMs: '1' as never })).toThrow(TypeError)
+    expect(() => new RedisBudgets(redis.io, { prefx: 'x' } as never)).toThrow(TypeError)
   })
 
   it('errors are the facade classes: BuilderError from create, ChargeError with the kernel message', async () => {

@@ -350,7 +350,7 @@ describe('deterministic release bounds memory', () => {
     expect(r.again.capacity).toBeLessThanOrEqual(64)
   }, 300_000)
 
-  it('`budgetkernel replay` of 1M builds peaks within 1.25x of a same-length trace without builds', async () => {
+  it('`budgetkernel replay` of 1M builds peaks at most 48 MiB above a same-length trace without builds', async () => {
     const lines = 1_000_000
     const build = '{"op":"build","limits":[{"dim":"tokens","limit":1000,"warn":800},{"dim":"calls","limit":10}]}\n'
     const charge = '{"op":"charge","dim":"calls","amount":1}\n'
@@ -373,9 +373,13 @@ describe('deterministic release bounds memory', () => {
     }
     const withBuilds = await peakOf(builds)
     const without = await peakOf(charges)
-    // Measured: 114 MiB against 104 MiB (1.10x). Without the release of the
-    // replaced budget: 309 MiB (2.97x).
-    const ratio = withBuilds / without
-    expect(ratio, `peak RSS ${(withBuilds / MiB).toFixed(0)} MiB with builds, ${(without / MiB).toFixed(0)} MiB without`).toBeLessThanOrEqual(1.25)
+    // Measured on both engines: 115-118 MiB against 98-111 MiB, so the builds
+    // cost +5 to +20 MiB of peak, and which of the two traces' major GCs land
+    // where moves that by a few MiB (a CI run saw more than 1.25x). Without
+    // the release of the replaced budget: 309 MiB against 104 (+205 MiB),
+    // which is what this guards. The bound is on the difference, where GC
+    // timing is noise, not on the ratio.
+    const extra = (withBuilds - without) / MiB
+    expect(extra, `peak RSS ${(withBuilds / MiB).toFixed(0)} MiB with builds, ${(without / MiB).toFixed(0)} MiB without`).toBeLessThanOrEqual(48)
   }, 300_000)
 })

@@ -37,11 +37,11 @@
 //   -1         NO_BUDGET                -2        REQUEST_ID_CONFLICT
 //   -3 - i     UNKNOWN_DIMENSION: entry i is the first undeclared one
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.READ = exports.DELETE = exports.RESET = exports.CREATE = exports.CHARGE = exports.WRITES_FOLLOW = void 0;
+exports.READ = exports.DELETE = exports.RESET = exports.CREATE = exports.CHARGE = exports.COMMON = exports.WRITES_FOLLOW = void 0;
 /** The line after which a script writes; nothing before it changes a key. */
 exports.WRITES_FOLLOW = '-- writes follow --';
-/** Argument checks and limb arithmetic shared by the writing scripts. None of them writes. */
-const COMMON = `
+/** Argument checks, limb arithmetic and request ids shared by the writing scripts (./lease-scripts too). None of them writes. */
+exports.COMMON = `
 local MAXH, MAXL, TEN10 = 1844674407, 3709551615, 10000000000
 local function split(s)
   local n = #s
@@ -98,14 +98,18 @@ local function declared(decl, spent)
   return fields
 end
 -- A request id's digest of the payload, and its stored result: the reply
--- when the digest matches, -2 (REQUEST_ID_CONFLICT) when it does not, nil
--- when the id is new (or there is no request id).
+-- (a number, or the stored text when it is not one) when the digest
+-- matches, -2 (REQUEST_ID_CONFLICT) when it does not, nil when the id is new
+-- (or there is no request id).
 local function request(rq, payload)
   if not rq then return nil, nil end
   local digest = redis.sha1hex(payload)
   local prior = redis.call('GET', rq)
   if not prior then return digest, nil end
-  if string.sub(prior, 1, 40) == digest then return digest, tonumber(string.sub(prior, 42)) end
+  if string.sub(prior, 1, 40) == digest then
+    local stored = string.sub(prior, 42)
+    return digest, tonumber(stored) or stored
+  end
   return digest, -2
 end
 `;
@@ -115,7 +119,7 @@ end
  *         declaration count n, n × (dim, limit, warn or '-'), then (dim, amount) pairs].
  */
 exports.CHARGE = `#!lua
-${COMMON}
+${exports.COMMON}
 local key, rq = KEYS[1], KEYS[2]
 local n = tonumber(ARGV[3])
 if #ARGV < 3 or not n or n < 0 or n % 1 ~= 0 then return fail('arguments') end
@@ -227,7 +231,7 @@ return result
  * there, -2 for a request id used with another payload.
  */
 exports.CREATE = `#!lua
-${COMMON}
+${exports.COMMON}
 local key, rq = KEYS[1], KEYS[2]
 local bad = ms(ARGV[1] or '') or (ARGV[2] ~= '1' and ARGV[2] ~= '0' and fail('arguments')) or (ARGV[3] ~= '0' and ms(ARGV[3] or ''))
 if bad then return bad end
@@ -252,7 +256,7 @@ return result
  * under the request id), -2 for a request id used with another payload.
  */
 exports.RESET = `#!lua
-${COMMON}
+${exports.COMMON}
 local key, rq = KEYS[1], KEYS[2]
 local bad = ms(ARGV[1] or '')
 if bad then return bad end
@@ -278,7 +282,7 @@ return 0
  * used with another payload.
  */
 exports.DELETE = `#!lua
-${COMMON}
+${exports.COMMON}
 local key, rq = KEYS[1], KEYS[2]
 local bad = ms(ARGV[1] or '')
 if bad then return bad end

@@ -39,8 +39,8 @@
 /** The line after which a script writes; nothing before it changes a key. */
 export const WRITES_FOLLOW = '-- writes follow --'
 
-/** Argument checks and limb arithmetic shared by the writing scripts. None of them writes. */
-const COMMON = `
+/** Argument checks, limb arithmetic and request ids shared by the writing scripts (./lease-scripts too). None of them writes. */
+export const COMMON = `
 local MAXH, MAXL, TEN10 = 1844674407, 3709551615, 10000000000
 local function split(s)
   local n = #s
@@ -97,14 +97,18 @@ local function declared(decl, spent)
   return fields
 end
 -- A request id's digest of the payload, and its stored result: the reply
--- when the digest matches, -2 (REQUEST_ID_CONFLICT) when it does not, nil
--- when the id is new (or there is no request id).
+-- (a number, or the stored text when it is not one) when the digest
+-- matches, -2 (REQUEST_ID_CONFLICT) when it does not, nil when the id is new
+-- (or there is no request id).
 local function request(rq, payload)
   if not rq then return nil, nil end
   local digest = redis.sha1hex(payload)
   local prior = redis.call('GET', rq)
   if not prior then return digest, nil end
-  if string.sub(prior, 1, 40) == digest then return digest, tonumber(string.sub(prior, 42)) end
+  if string.sub(prior, 1, 40) == digest then
+    local stored = string.sub(prior, 42)
+    return digest, tonumber(stored) or stored
+  end
   return digest, -2
 end
 `

@@ -41,7 +41,7 @@ describe('lease script, model-based', () => {
         let charged = 0
         let deadUsed = 0
         const call = async (h: number, release: boolean, pending: number, want: number): Promise<[number, number]> => {
-          const reply = (await redis.io.eval(GRANT, 2, key, leases, `h${h}`, '60000', release ? '1' : '0', String(want), 'tokens', String(used[h] ?? 0), String(pending))) as unknown[]
+          const reply = String(await redis.io.eval(GRANT, 2, key, leases, '60000', `h${h}`, '60000', release ? '1' : '0', String(want), 'tokens', String(used[h] ?? 0), String(pending))).split(' ')
           if (h < HOLDERS) used[h] = 0
           return [Number(reply[0]), Number(reply[1])]
         }

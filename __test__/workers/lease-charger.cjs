@@ -2,7 +2,8 @@
 // Sends COUNT charges of 1 to 5 tokens (deterministic per SEED) through
 // `lease.charge`, then releases. With PROGRESS=1 it writes every approved
 // amount's running total as a line (synchronously, so a kill -9 loses none
-// of the approvals it acted on); it always ends with one JSON line.
+// of the approvals it acted on); it always ends with one JSON line (with the
+// engine the kernel ran on: BUDGETKERNEL_ENGINE picks it, as in any process).
 'use strict'
 const fs = require('node:fs')
 const [port, key, countText, chunkText, seedText, progress] = process.argv.slice(2)
@@ -34,7 +35,7 @@ async function main() {
   }
   await lease.release()
   client.disconnect()
-  fs.writeSync(1, JSON.stringify({ approved, all, refused, warned, refills: lease.refills }) + '\n')
+  fs.writeSync(1, JSON.stringify({ approved, all, refused, warned, refills: lease.refills, engine: require('../../index.js').ENGINE }) + '\n')
 }
 
 main().catch((error) => {

@@ -6,18 +6,41 @@
 //   `tryCharge(dim, amount)` / `tryChargeMany(charges)` are synchronous: they
 //   return a verdict when the local reservation decides it, or `undefined`
 //   ("need the store") when it does not fit, the lease has no reservation for
-//   a dimension, or the lease's local deadline has passed. They never do I/O.
+//   a dimension, a store call is in flight or in doubt, or the lease's local
+//   deadline has passed. They never do I/O.
 //   `charge` / `chargeMany` are async: the local decision when there is one,
 //   else one script call that reports usage, decides the charge at the store
 //   and grants a new reservation. Concurrent refills of one lease are batched:
 //   while one is in flight, the others wait for it and retry locally first.
 //   `release()` / `[Symbol.asyncDispose]` report usage and return the rest.
 //
+// Local decisions are the kernel's. Each grant builds an in-process kernel
+// `Budget` (on whichever engine is loaded, ../engine) that declares every
+// dimension the lease holds with limit 1 + reservation and, when the grant
+// reported the warn threshold passed, warn 0; one unit is charged at once.
+// So the kernel's headroom is exactly the reservation, its warn rule
+// (spent > warn) fires on every charge, zero polls included, from such a
+// grant on, and the verdict of a local charge or checkpoint (which entry
+// warns, the worst of several, saturation) is the kernel's own. A local
+// `exhausted` only means "beyond this reservation", never "beyond the
+// budget": the lease then asks the store, which decides the charge with
+// every holder's reservation in view, and until the next grant the lease
+// decides nothing locally (the kernel counted the refused charge, which is
+// not this holder's usage: usage is the sum of the charges it approved or
+// sent to the store).
+//
 // Store side (./lease-scripts GRANT, one atomic script): per key, `spent`
 // plus each holder's reservation with an expiry. A grant is at most
 // limit - spent - lost - reserved(others), and at most an equal share of that
 // room among the live holders, so grants shrink toward exact per-charge
 // decisions as the budget runs out. Usage is reported on every call.
+//
+// Request ids: every script call carries a fresh request id (the store's
+// mechanism, ./scripts `request`): its result is kept for the store's
+// `requestTtlMs`. A call that fails without an answer (STORE_UNAVAILABLE:
+// it may or may not have run) leaves the lease in doubt: it decides nothing
+// locally and its next store call first resends the same request, whose
+// usage report and pending charge are therefore applied once.
 //
 // Guarantees (tested in __test__/redis-lease*.spec.ts):
 //   1. Safety: the amounts of all continue/warn charges of a dimension, across
@@ -32,13 +55,16 @@
 //      holders: within holders x (chunk + largest charge).
 // Warn: a holder reports warn from the first call at which the store's
 // spent + lost + reserved (its new grant included) passes the threshold.
-// A partitioned holder: its local deadline is its request's send time + ttlMs,
-// before the store's expiry; past it every charge goes to the store, which
-// fails with STORE_UNAVAILABLE: it never returns continue.
+// A partitioned holder: its local deadline is its request's first send time
+// + ttlMs, before the store's expiry; past it every charge goes to the store,
+// which fails with STORE_UNAVAILABLE: it never returns continue.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.LeasedBudget = exports.GRANT_SCRIPT = void 0;
+const node_crypto_1 = require("node:crypto");
 const amounts_1 = require("../amounts");
+const budget_1 = require("../budget");
 const dims_1 = require("../dims");
+const engine_1 = require("../engine");
 const errors_1 = require("../errors");
 const values_1 = require("../values");
 const verdicts_1 = require("../verdicts");
@@ -48,6 +74,12 @@ const store_1 = require("./store");
 exports.GRANT_SCRIPT = (0, client_1.script)(lease_scripts_1.GRANT);
 const MAX_LEASED = Number.MAX_SAFE_INTEGER;
 const CONTINUE = verdicts_1.VERDICTS[0];
+/** The kernel's Budget class on the loaded engine, bound once (the local decisions' kernel). */
+let kernelBudget;
+function localKernel() {
+    kernelBudget ??= (0, budget_1.bindEngine)((0, engine_1.anyEngine)()).Budget;
+    return kernelBudget;
+}
 function leasedAmount(amount, entry, name) {
     const value = (0, amounts_1.checkedAmount)(amount, entry, name);
     if (typeof value !== 'number' || value > MAX_LEASED) {
@@ -78,27 +110,40 @@ function entries(charges) {
 }
 /**
  * A holder's lease on a shared budget: the charging surface of `Budget`,
- * decided locally while the reservation lasts. Create with `store.lease()`.
+ * decided locally by the in-process kernel while the reservation lasts.
+ * Create with `store.lease()`.
  */
 class LeasedBudget {
     key;
     holder;
     #keys;
-    #call;
+    #store;
     #chunk;
     #ttl;
+    #nonce = (0, node_crypto_1.randomUUID)();
+    #sequence = 0;
     #ensure;
-    #local = new Map();
-    #charged = new Map();
+    /** The kernel budget of the current reservation (see the header), or none. */
+    #budget;
+    /** Bit `d` set: the reservation holds dimension `d`. */
+    #held = 0;
+    /** Local decisions allowed: a reservation, no store call in flight or in doubt, no local refusal since the grant. */
+    #open = false;
+    /** Everything this holder charged per dimension (every verdict), and what of it the store has. */
+    #charged = dims_1.DIMS.map(() => 0);
+    #reported = dims_1.DIMS.map(() => 0);
     #deadline = 0;
     #inflight;
+    /** A call that failed without an answer: resent before any other. */
+    #doubt;
     #released = false;
     /** Script calls made (round trips to the store). */
     refills = 0;
-    constructor(key, redisKey, call, options) {
+    /** @internal Use `store.lease()`. */
+    constructor(key, redisKey, store, options) {
         this.key = key;
         this.#keys = [redisKey, `${redisKey}:ls`];
-        this.#call = call;
+        this.#store = store;
         const o = (options ?? {});
         this.#chunk = positiveInt(o.chunk, 'options.chunk', 100);
         this.#ttl = positiveInt(o.ttlMs, 'options.ttlMs', 10_000);
@@ -107,61 +152,79 @@ class LeasedBudget {
             throw new TypeError(`options.holder must be a non-empty string without ':', got ${(0, values_1.describe)(holder)}`);
         }
         this.holder = holder;
-        this.#ensure = o.ensure;
+        this.#ensure = store.ensure;
     }
     /** Decides locally, or `undefined` when the store must decide (no I/O either way). */
     tryCharge(dim, amount) {
         const index = (0, dims_1.dimIndex)(dim, 'dim');
         const value = leasedAmount(amount, 0, AMOUNT);
-        return this.#try([[index, value]]);
+        return this.#tryOne(index, value);
     }
-    /** Decides a checkpoint locally (all entries fit), or `undefined`. */
+    /** Decides a checkpoint locally (the kernel approves it within the reservation), or `undefined`. */
     tryChargeMany(charges) {
-        return this.#try(entries(charges));
+        return this.#tryMany(entries(charges));
     }
     /** The local verdict, or one store call that decides it and refills. */
     charge(dim, amount) {
         const index = (0, dims_1.dimIndex)(dim, 'dim');
-        const list = [[index, leasedAmount(amount, 0, AMOUNT)]];
-        return this.#try(list) ?? this.#refill(list);
+        const value = leasedAmount(amount, 0, AMOUNT);
+        return this.#tryOne(index, value) ?? this.#refill([[index, value]]);
     }
     chargeMany(charges) {
         const list = entries(charges);
-        return this.#try(list) ?? this.#refill(list);
+        return this.#tryMany(list) ?? this.#refill(list);
     }
     /** What this holder has charged to `dim` (every verdict counted), `0` if never. */
     spent(dim) {
-        return this.#charged.get((0, dims_1.dimIndex)(dim, 'dim')) ?? 0;
+        return this.#charged[(0, dims_1.dimIndex)(dim, 'dim')] ?? 0;
     }
-    /** What is left of this holder's local reservation on `dim`. */
+    /** What is left of this holder's local reservation on `dim` (the local kernel's headroom). */
     remaining(dim) {
-        const local = this.#local.get((0, dims_1.dimIndex)(dim, 'dim'));
-        return local === undefined || Date.now() >= this.#deadline ? 0 : local.granted - local.used;
+        const index = (0, dims_1.dimIndex)(dim, 'dim');
+        if (!this.#open || (this.#held & (1 << index)) === 0 || Date.now() >= this.#deadline)
+            return 0;
+        return Number(this.#budget.remaining(dims_1.DIMS[index]) ?? 0n);
     }
-    #try(list) {
+    /** Whether the kernel may decide now (released leases throw). */
+    #local() {
         if (this.#released)
             throw new errors_1.StoreError('NO_BUDGET', `the lease on ${(0, values_1.describe)(this.key)} was released`);
-        if (Date.now() >= this.#deadline)
+        return this.#open && Date.now() < this.#deadline;
+    }
+    #tryOne(index, value) {
+        if (!this.#local() || (this.#held & (1 << index)) === 0)
             return undefined;
-        let warn = -1;
+        const verdict = this.#budget.charge(dims_1.DIMS[index], value);
+        if ((0, verdicts_1.isExhausted)(verdict)) {
+            // Beyond the reservation: the store decides; nothing more locally until the next grant.
+            this.#open = false;
+            return undefined;
+        }
+        this.#charged[index] = this.#charged[index] + value;
+        return verdict;
+    }
+    #tryMany(list) {
+        if (!this.#local())
+            return undefined;
+        const pairs = [];
         for (const [dim, amount] of list) {
-            const local = this.#local.get(dim);
-            if (local === undefined || local.used + amount > local.granted)
+            if ((this.#held & (1 << dim)) === 0)
                 return undefined;
-            if (local.warn && warn < 0)
-                warn = dim;
+            pairs.push([dims_1.DIMS[dim], amount]);
         }
-        for (const [dim, amount] of list) {
-            const local = this.#local.get(dim);
-            local.used += amount;
-            this.#charged.set(dim, (this.#charged.get(dim) ?? 0) + amount);
+        const verdict = this.#budget.chargeMany(pairs);
+        if ((0, verdicts_1.isExhausted)(verdict)) {
+            this.#open = false;
+            return undefined;
         }
-        return warn < 0 ? CONTINUE : verdicts_1.VERDICTS[verdicts_1.WARN + warn];
+        for (const [dim, amount] of list)
+            this.#charged[dim] = this.#charged[dim] + amount;
+        return verdict;
     }
     async #refill(list) {
         while (this.#inflight !== undefined) {
             await this.#inflight.catch(() => undefined);
-            const local = this.#try(list);
+            const local = this.#tryMany(list);
             if (local !== undefined)
                 return local;
         }
@@ -179,6 +242,13 @@ class LeasedBudget {
             await this.#ensure();
             this.#ensure = undefined;
         }
+        // A call in doubt first: its usage report and pending charge apply once.
+        if (this.#doubt !== undefined) {
+            await this.#send(this.#doubt);
+            const local = release ? undefined : this.#tryMany(list);
+            if (local !== undefined)
+                return local;
+        }
         // One triple per dimension: every held one (its usage is reported) and the pending ones.
         const order = [];
         const pending = new Map();
@@ -187,44 +257,85 @@ class LeasedBudget {
                 order.push(dim);
             pending.set(dim, (pending.get(dim) ?? 0) + amount);
         }
-        for (const dim of this.#local.keys())
-            if (!pending.has(dim))
+        for (let dim = 0; dim < dims_1.DIMS.length; dim++) {
+            if ((this.#held & (1 << dim)) !== 0 && !pending.has(dim))
                 order.push(dim);
-        const args = [this.holder, String(this.#ttl), release ? '1' : '0', String(this.#chunk)];
-        for (const dim of order) {
-            args.push(dims_1.DIMS[dim], String(this.#local.get(dim)?.used ?? 0), String(pending.get(dim) ?? 0));
         }
-        const sentAt = Date.now();
+        const id = `${this.#nonce}.${(this.#sequence++).toString(36)}`;
+        const args = [this.#store.requestTtl, this.holder, String(this.#ttl), release ? '1' : '0', String(this.#chunk)];
+        const used = [];
+        for (const dim of order) {
+            const u = this.#charged[dim] - this.#reported[dim];
+            used.push(u);
+            args.push(dims_1.DIMS[dim], String(u), String(pending.get(dim) ?? 0));
+        }
+        const keys = [...this.#keys, this.#store.requestKey(id)];
+        return this.#send({ keys, args, order, used, pending, release, sentAt: Date.now() });
+    }
+    /** Sends (or resends) one call and applies its answer; without an answer, the call stays in doubt. */
+    async #send(request) {
+        // The store drops this holder's reservation when the call runs: nothing more is decided against it.
+        this.#open = false;
         this.refills++;
-        const reply = await this.#call(exports.GRANT_SCRIPT, this.#keys, args);
-        // An error reply changed nothing at the store: local usage stays to be reported.
-        if (reply === -1)
-            throw new errors_1.StoreError('NO_BUDGET', `no budget exists at key ${(0, values_1.describe)(this.key)} (never created, deleted or expired)`);
-        if (reply === -2)
-            throw new RangeError(`the budget at ${(0, values_1.describe)(this.key)} has a limit above 2^53 - 1: it cannot be leased`);
-        if (typeof reply === 'number' && reply <= -3)
-            throw (0, store_1.unknownDimension)(order[-3 - reply] ?? 0);
-        if (!Array.isArray(reply) || reply.length !== 1 + 2 * order.length) {
+        let reply;
+        try {
+            reply = await this.#store.call(exports.GRANT_SCRIPT, request.keys, request.args);
+        }
+        catch (error) {
+            this.#doubt = request;
+            throw error;
+        }
+        this.#doubt = undefined;
+        const { order, pending, used, release } = request;
+        // An error reply changed nothing at the store: the reservation and the usage to report stay.
+        if (typeof reply === 'number') {
+            this.#open = this.#budget !== undefined && !release;
+            if (reply === -1)
+                throw new errors_1.StoreError('NO_BUDGET', `no budget exists at key ${(0, values_1.describe)(this.key)} (never created, deleted or expired)`);
+            if (reply === -2)
+                throw new errors_1.StoreError('REQUEST_ID_CONFLICT', `the lease's request id was already used for another call on ${(0, values_1.describe)(this.key)}; nothing was applied`);
+            if (reply <= -20)
+                throw new RangeError(`the budget at ${(0, values_1.describe)(this.key)} has a ${dims_1.DIMS[order[-20 - reply] ?? 0] ?? ''} limit above 2^53 - 1: it cannot be leased`);
+            if (reply <= -3)
+                throw (0, store_1.unknownDimension)(order[-3 - reply] ?? 0);
+        }
+        const fields = typeof reply === 'string' ? reply.split(' ') : [];
+        if (fields.length !== 1 + 2 * order.length) {
             throw new Error(`budgetkernel: unexpected reply from the lease script (${(0, values_1.describe)(reply)})`);
         }
-        // The reply is in: the usage it reported is the store's now.
-        for (const dim of order) {
-            const local = this.#local.get(dim);
-            if (local !== undefined)
-                local.used = 0;
-        }
-        const code = Number(reply[0]);
+        const code = Number(fields[0]);
+        const fits = code === 0 || code % 2 === 1;
+        // The reply is in: the usage it reported is the store's now, and so is a refused pending charge
+        // (applied to spent); a fitting one is inside the new reservation, reported by the next call.
+        const Kernel = localKernel();
+        const builder = Kernel.builder();
+        const charges = [];
+        let held = 0;
         for (let i = 0; i < order.length; i++) {
             const dim = order[i];
-            const granted = Number(reply[1 + i]);
             const p = pending.get(dim) ?? 0;
-            this.#charged.set(dim, (this.#charged.get(dim) ?? 0) + p);
-            if (release)
-                continue;
-            // A fitting pending charge is taken out of the new grant.
-            this.#local.set(dim, { granted, used: code > 0 && code % 2 === 0 ? 0 : p, warn: Number(reply[1 + order.length + i]) === 1 });
+            this.#reported[dim] = this.#reported[dim] + used[i] + (fits ? 0 : p);
+            this.#charged[dim] = this.#charged[dim] + p;
+            const name = dims_1.DIMS[dim];
+            const limit = BigInt(fields[1 + i]) + 1n;
+            if (fields[1 + order.length + i] === '1')
+                builder.limitWithWarn(name, limit, 0);
+            else
+                builder.limit(name, limit);
+            charges.push([name, 1n + BigInt(fits ? p : 0)]);
+            held |= 1 << dim;
         }
-        this.#deadline = sentAt + this.#ttl;
+        this.#budget?.release();
+        this.#budget = undefined;
+        this.#held = 0;
+        if (!release && held !== 0) {
+            const budget = builder.build();
+            budget.chargeMany(charges);
+            this.#budget = budget;
+            this.#held = held;
+            this.#deadline = request.sentAt + this.#ttl;
+            this.#open = true;
+        }
         if (code === 0)
             return CONTINUE;
         const dim = order[(code - 1) >> 1];
@@ -236,9 +347,20 @@ class LeasedBudget {
             return;
         while (this.#inflight !== undefined)
             await this.#inflight.catch(() => undefined);
-        if (this.#local.size > 0)
-            await this.#grant([], true);
-        this.#local.clear();
+        if (this.#held !== 0 || this.#doubt !== undefined) {
+            const call = this.#grant([], true);
+            this.#inflight = call;
+            try {
+                await call;
+            }
+            finally {
+                this.#inflight = undefined;
+            }
+        }
+        this.#budget?.release();
+        this.#budget = undefined;
+        this.#held = 0;
+        this.#open = false;
         this.#released = true;
     }
     async [Symbol.asyncDispose]() {

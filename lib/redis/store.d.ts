@@ -212,11 +212,15 @@ export declare class RedisBudgets {
     snapshot(key: string): Promise<BudgetSnapshot | undefined>;
     /**
      * A lease on the budget at `key` for this process (see ./lease): charges
-     * decided in-process against a reservation, refilled in one script call.
-     * With `createWith`, the budget is created (if absent) before the first grant.
+     * decided in-process by the kernel against a reservation, refilled in one
+     * script call (with a request id, so a resent call applies once). With
+     * `createWith`, the budget is created (if absent) before the first grant;
+     * an existing budget is leased as it is, whatever its declaration.
+     * Every option is checked here; nothing is sent until the first charge.
+     *
+     * @throws {TypeError} an option has the wrong type or is unknown (or `createTtlMs` without `createWith`).
+     * @throws {RangeError} an option is out of range.
+     * @throws {BuilderError} `createWith` is not a declaration `Budget.builder()` accepts.
      */
-    lease(key: string, options?: LeaseOptions & {
-        readonly createWith?: Declaration;
-        readonly createTtlMs?: number;
-    }): LeasedBudget;
+    lease(key: string, options?: LeaseOptions): LeasedBudget;
 }

@@ -11,10 +11,15 @@
 // Leased amounts are Lua doubles: a leased budget's limits must be at most
 // 2^53 - 1 (the script refuses larger ones), which keeps every sum exact.
 
+import { COMMON } from './scripts'
+
 /**
- * GRANT: KEYS = [budget, leases].
- * ARGV = [holder, ttl ms, release ('1'/'0'), want (chunk),
+ * GRANT: KEYS = [budget, leases] or [budget, leases, request id].
+ * ARGV = [request ttl ms, holder, ttl ms, release ('1'/'0'), want (chunk),
  *         then (dim, used since the last call, pending charge) triples].
+ * With a request id (the store's `request` helper, ./scripts): a resend of
+ * the same call returns the first call's result and changes nothing again,
+ * so a holder's usage is never reported twice.
  * Every call first adds `used` to spent and drops the holder's own
  * reservation (its usage is now exact, the rest is returned), purges expired
  * holders (their reservation goes to `NAME:lost`), then decides the pending
@@ -23,27 +28,31 @@
  * charged to the new reservation, which is at least the pending amount.
  * A checkpoint that does not fit is applied to spent (the kernel counts
  * exhausting charges) and nothing is granted.
- * Result: -1 NO_BUDGET, -3 - i (entry i undeclared), -2 limit above 2^53-1,
- * else { verdict, grants... , warns... } where verdict is 0 continue,
- * 1 + 2*i warn on entry i, 2 + 2*i exhausted on entry i; grants are decimal
- * strings per entry; warns are 1 when spent + lost + reserved passed the
- * entry's warn threshold after this call.
+ * Result: -1 NO_BUDGET, -2 REQUEST_ID_CONFLICT, -3 - i (entry i
+ * undeclared), -20 - i (entry i's limit above 2^53-1), nothing changed; else
+ * the string 'verdict grants... warns...' (space-separated, the stored
+ * result) where verdict is 0 continue, 1 + 2*i warn on entry i, 2 + 2*i
+ * exhausted on entry i; grants are decimal per entry; warns are 1 when spent
+ * + lost + reserved passed the entry's warn threshold after this call.
  */
 export const GRANT = `#!lua
-local key, leases = KEYS[1], KEYS[2]
-local holder, ttl, release, want = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', tonumber(ARGV[4])
-local count = (#ARGV - 4) / 3
+${COMMON}
+local key, leases, rq = KEYS[1], KEYS[2], KEYS[3]
+local holder, ttl, release, want = ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1', tonumber(ARGV[5])
+local count = (#ARGV - 5) / 3
+local digest, prior = request(rq, 'grant\\n' .. table.concat(ARGV, '\\n', 2))
+if prior then return prior end
 if redis.call('EXISTS', key) == 0 then return -1 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local names, used, pending, limit, warn, spent, lost = {}, {}, {}, {}, {}, {}, {}
 for j = 1, count do
-  local d = ARGV[2 + 3 * j]
-  names[j], used[j], pending[j] = d, tonumber(ARGV[3 + 3 * j]), tonumber(ARGV[4 + 3 * j])
+  local d = ARGV[3 + 3 * j]
+  names[j], used[j], pending[j] = d, tonumber(ARGV[4 + 3 * j]), tonumber(ARGV[5 + 3 * j])
   local v = redis.call('HMGET', key, d, d .. ':limit', d .. ':warn', d .. ':lost')
   if not v[2] then return -2 - j end
   limit[j] = tonumber(v[2])
-  if limit[j] > 9007199254740991 then return -2 end
+  if limit[j] > 9007199254740991 then return -19 - j end
   warn[j] = v[3] and tonumber(v[3])
   spent[j] = tonumber(v[1]) + used[j]
   lost[j] = tonumber(v[4] or '0')
@@ -117,5 +126,7 @@ end
 local out = { verdict }
 for j = 1, count do out[#out + 1] = grants[j] end
 for j = 1, count do out[#out + 1] = warns[j] end
-return out
+local result = table.concat(out, ' ')
+if rq then redis.call('SET', rq, digest .. ' ' .. result, 'PX', ARGV[1]) end
+return result
 `

@@ -5,18 +5,41 @@
 //   `tryCharge(dim, amount)` / `tryChargeMany(charges)` are synchronous: they
 //   return a verdict when the local reservation decides it, or `undefined`
 //   ("need the store") when it does not fit, the lease has no reservation for
-//   a dimension, or the lease's local deadline has passed. They never do I/O.
+//   a dimension, a store call is in flight or in doubt, or the lease's local
+//   deadline has passed. They never do I/O.
 //   `charge` / `chargeMany` are async: the local decision when there is one,
 //   else one script call that reports usage, decides the charge at the store
 //   and grants a new reservation. Concurrent refills of one lease are batched:
 //   while one is in flight, the others wait for it and retry locally first.
 //   `release()` / `[Symbol.asyncDispose]` report usage and return the rest.
 //
+// Local decisions are the kernel's. Each grant builds an in-process kernel
+// `Budget` (on whichever engine is loaded, ../engine) that declares every
+// dimension the lease holds with limit 1 + reservation and, when the grant
+// reported the warn threshold passed, warn 0; one unit is charged at once.
+// So the kernel's headroom is exactly the reservation, its warn rule
+// (spent > warn) fires on every charge, zero polls included, from such a
+// grant on, and the verdict of a local charge or checkpoint (which entry
+// warns, the worst of several, saturation) is the kernel's own. A local
+// `exhausted` only means "beyond this reservation", never "beyond the
+// budget": the lease then asks the store, which decides the charge with
+// every holder's reservation in view, and until the next grant the lease
+// decides nothing locally (the kernel counted the refused charge, which is
+// not this holder's usage: usage is the sum of the charges it approved or
+// sent to the store).
+//
 // Store side (./lease-scripts GRANT, one atomic script): per key, `spent`
 // plus each holder's reservation with an expiry. A grant is at most
 // limit - spent - lost - reserved(others), and at most an equal share of that
 // room among the live holders, so grants shrink toward exact per-charge
 // decisions as the budget runs out. Usage is reported on every call.
+//
+// Request ids: every script call carries a fresh request id (the store's
+// mechanism, ./scripts `request`): its result is kept for the store's
+// `requestTtlMs`. A call that fails without an answer (STORE_UNAVAILABLE:
+// it may or may not have run) leaves the lease in doubt: it decides nothing
+// locally and its next store call first resends the same request, whose
+// usage report and pending charge are therefore applied once.
 //
 // Guarantees (tested in __test__/redis-lease*.spec.ts):
 //   1. Safety: the amounts of all continue/warn charges of a dimension, across
@@ -31,23 +54,34 @@
 //      holders: within holders x (chunk + largest charge).
 // Warn: a holder reports warn from the first call at which the store's
 // spent + lost + reserved (its new grant included) passes the threshold.
-// A partitioned holder: its local deadline is its request's send time + ttlMs,
-// before the store's expiry; past it every charge goes to the store, which
-// fails with STORE_UNAVAILABLE: it never returns continue.
+// A partitioned holder: its local deadline is its request's first send time
+// + ttlMs, before the store's expiry; past it every charge goes to the store,
+// which fails with STORE_UNAVAILABLE: it never returns continue.
 
+import { randomUUID } from 'node:crypto'
 import { checkedAmount, type Amount } from '../amounts'
+import { bindEngine, type Budget } from '../budget'
 import { DIMS, dimIndex, type Dim } from '../dims'
+import { anyEngine } from '../engine'
 import { StoreError } from '../errors'
 import { describe } from '../values'
-import { EXHAUSTED, VERDICTS, WARN, type Verdict } from '../verdicts'
+import { EXHAUSTED, VERDICTS, WARN, isExhausted, type Verdict } from '../verdicts'
 import { script, type Script } from './client'
 import { GRANT } from './lease-scripts'
-import { checkpointArgs, unknownDimension } from './store'
+import { checkpointArgs, unknownDimension, type Declaration } from './store'
 
 export const GRANT_SCRIPT: Script = script(GRANT)
 
-/** What the store hands a lease: its script runner (with the store's timeout and errors). */
-export type LeaseCall = (s: Script, keys: readonly string[], args: readonly string[]) => Promise<unknown>
+/** What the store hands a lease: its script runner (with the store's timeout and errors) and its request ids. */
+export interface LeaseStore {
+  readonly call: (s: Script, keys: readonly string[], args: readonly string[]) => Promise<unknown>
+  /** The Redis key of request id `id` in the budget's slot. */
+  readonly requestKey: (id: string) => string
+  /** How long a request's result is kept (ms, decimal): the store's `requestTtlMs`. */
+  readonly requestTtl: string
+  /** Called once before the first grant: creates the budget if absent. */
+  readonly ensure?: (() => Promise<unknown>) | undefined
+}
 
 /** Options of `RedisBudgets.lease`. */
 export interface LeaseOptions {
@@ -57,17 +91,20 @@ export interface LeaseOptions {
   readonly ttlMs?: number | undefined
   /** This holder's id (default random); no ':'. */
   readonly holder?: string | undefined
-  /** Called once before the first grant: creates the budget if absent. */
-  readonly ensure?: (() => Promise<unknown>) | undefined
+  /** Creates the budget with this declaration (if absent) before the first grant; an existing budget is used as it is. */
+  readonly createWith?: Declaration | undefined
+  /** The time to live of a budget `createWith` creates (default none). */
+  readonly createTtlMs?: number | undefined
 }
 
 const MAX_LEASED = Number.MAX_SAFE_INTEGER
 const CONTINUE = VERDICTS[0] as Verdict
 
-interface Local {
-  granted: number
-  used: number
-  warn: boolean
+/** The kernel's Budget class on the loaded engine, bound once (the local decisions' kernel). */
+let kernelBudget: typeof Budget | undefined
+function localKernel(): typeof Budget {
+  kernelBudget ??= bindEngine(anyEngine()).Budget
+  return kernelBudget
 }
 
 function leasedAmount(amount: unknown, entry: number | string, name?: (entry: number | string) => string): number {
@@ -99,6 +136,17 @@ function entries(charges: unknown): Array<[number, number]> {
   })
 }
 
+/** One script call of a lease, kept whole so that a call in doubt is resent exactly. */
+interface Request {
+  readonly keys: readonly string[]
+  readonly args: readonly string[]
+  readonly order: readonly number[]
+  readonly used: readonly number[]
+  readonly pending: ReadonlyMap<number, number>
+  readonly release: boolean
+  readonly sentAt: number
+}
+
 // `Symbol.asyncDispose` as esnext.disposable and @types/node declare it
 // (the same declaration, so they merge), for projects whose `lib` has
 // neither, as ../budget does for `Symbol.dispose`.
@@ -110,28 +158,41 @@ declare global {
 
 /**
  * A holder's lease on a shared budget: the charging surface of `Budget`,
- * decided locally while the reservation lasts. Create with `store.lease()`.
+ * decided locally by the in-process kernel while the reservation lasts.
+ * Create with `store.lease()`.
  */
 export class LeasedBudget {
   readonly key: string
   readonly holder: string
   readonly #keys: readonly string[]
-  readonly #call: LeaseCall
+  readonly #store: LeaseStore
   readonly #chunk: number
   readonly #ttl: number
+  readonly #nonce = randomUUID()
+  #sequence = 0
   #ensure: (() => Promise<unknown>) | undefined
-  readonly #local = new Map<number, Local>()
-  readonly #charged = new Map<number, number>()
+  /** The kernel budget of the current reservation (see the header), or none. */
+  #budget: Budget | undefined
+  /** Bit `d` set: the reservation holds dimension `d`. */
+  #held = 0
+  /** Local decisions allowed: a reservation, no store call in flight or in doubt, no local refusal since the grant. */
+  #open = false
+  /** Everything this holder charged per dimension (every verdict), and what of it the store has. */
+  readonly #charged: number[] = DIMS.map(() => 0)
+  readonly #reported: number[] = DIMS.map(() => 0)
   #deadline = 0
   #inflight: Promise<unknown> | undefined
+  /** A call that failed without an answer: resent before any other. */
+  #doubt: Request | undefined
   #released = false
   /** Script calls made (round trips to the store). */
   refills = 0
 
-  constructor(key: string, redisKey: string, call: LeaseCall, options?: LeaseOptions) {
+  /** @internal Use `store.lease()`. */
+  constructor(key: string, redisKey: string, store: LeaseStore, options?: Pick<LeaseOptions, 'chunk' | 'ttlMs' | 'holder'>) {
     this.key = key
     this.#keys = [redisKey, `${redisKey}:ls`]
-    this.#call = call
+    this.#store = store
     const o = (options ?? {}) as Record<string, unknown>
     this.#chunk = positiveInt(o.chunk, 'options.chunk', 100)
     this.#ttl = positiveInt(o.ttlMs, 'options.ttlMs', 10_000)
@@ -140,65 +201,83 @@ export class LeasedBudget {
       throw new TypeError(`options.holder must be a non-empty string without ':', got ${describe(holder)}`)
     }
     this.holder = holder
-    this.#ensure = o.ensure as (() => Promise<unknown>) | undefined
+    this.#ensure = store.ensure
   }
 
   /** Decides locally, or `undefined` when the store must decide (no I/O either way). */
   tryCharge(dim: Dim, amount: Amount): Verdict | undefined {
     const index = dimIndex(dim, 'dim')
     const value = leasedAmount(amount, 0, AMOUNT)
-    return this.#try([[index, value]])
+    return this.#tryOne(index, value)
   }
 
-  /** Decides a checkpoint locally (all entries fit), or `undefined`. */
+  /** Decides a checkpoint locally (the kernel approves it within the reservation), or `undefined`. */
   tryChargeMany(charges: ReadonlyArray<readonly [Dim, Amount]> | Readonly<Partial<Record<Dim, Amount>>>): Verdict | undefined {
-    return this.#try(entries(charges))
+    return this.#tryMany(entries(charges))
   }
 
   /** The local verdict, or one store call that decides it and refills. */
   charge(dim: Dim, amount: Amount): Verdict | Promise<Verdict> {
     const index = dimIndex(dim, 'dim')
-    const list: Array<[number, number]> = [[index, leasedAmount(amount, 0, AMOUNT)]]
-    return this.#try(list) ?? this.#refill(list)
+    const value = leasedAmount(amount, 0, AMOUNT)
+    return this.#tryOne(index, value) ?? this.#refill([[index, value]])
   }
 
   chargeMany(charges: ReadonlyArray<readonly [Dim, Amount]> | Readonly<Partial<Record<Dim, Amount>>>): Verdict | Promise<Verdict> {
     const list = entries(charges)
-    return this.#try(list) ?? this.#refill(list)
+    return this.#tryMany(list) ?? this.#refill(list)
   }
 
   /** What this holder has charged to `dim` (every verdict counted), `0` if never. */
   spent(dim: Dim): number {
-    return this.#charged.get(dimIndex(dim, 'dim')) ?? 0
+    return this.#charged[dimIndex(dim, 'dim')] ?? 0
   }
 
-  /** What is left of this holder's local reservation on `dim`. */
+  /** What is left of this holder's local reservation on `dim` (the local kernel's headroom). */
   remaining(dim: Dim): number {
-    const local = this.#local.get(dimIndex(dim, 'dim'))
-    return local === undefined || Date.now() >= this.#deadline ? 0 : local.granted - local.used
+    const index = dimIndex(dim, 'dim')
+    if (!this.#open || (this.#held & (1 << index)) === 0 || Date.now() >= this.#deadline) return 0
+    return Number((this.#budget as Budget).remaining(DIMS[index] as Dim) ?? 0n)
   }
 
-  #try(list: ReadonlyArray<readonly [number, number]>): Verdict | undefined {
+  /** Whether the kernel may decide now (released leases throw). */
+  #local(): boolean {
     if (this.#released) throw new StoreError('NO_BUDGET', `the lease on ${describe(this.key)} was released`)
-    if (Date.now() >= this.#deadline) return undefined
-    let warn = -1
-    for (const [dim, amount] of list) {
-      const local = this.#local.get(dim)
-      if (local === undefined || local.used + amount > local.granted) return undefined
-      if (local.warn && warn < 0) warn = dim
+    return this.#open && Date.now() < this.#deadline
+  }
+
+  #tryOne(index: number, value: number): Verdict | undefined {
+    if (!this.#local() || (this.#held & (1 << index)) === 0) return undefined
+    const verdict = (this.#budget as Budget).charge(DIMS[index] as Dim, value)
+    if (isExhausted(verdict)) {
+      // Beyond the reservation: the store decides; nothing more locally until the next grant.
+      this.#open = false
+      return undefined
     }
+    this.#charged[index] = (this.#charged[index] as number) + value
+    return verdict
+  }
+
+  #tryMany(list: ReadonlyArray<readonly [number, number]>): Verdict | undefined {
+    if (!this.#local()) return undefined
+    const pairs: Array<[Dim, number]> = []
     for (const [dim, amount] of list) {
-      const local = this.#local.get(dim) as Local
-      local.used += amount
-      this.#charged.set(dim, (this.#charged.get(dim) ?? 0) + amount)
+      if ((this.#held & (1 << dim)) === 0) return undefined
+      pairs.push([DIMS[dim] as Dim, amount])
     }
-    return warn < 0 ? CONTINUE : (VERDICTS[WARN + warn] as Verdict)
+    const verdict = (this.#budget as Budget).chargeMany(pairs)
+    if (isExhausted(verdict)) {
+      this.#open = false
+      return undefined
+    }
+    for (const [dim, amount] of list) this.#charged[dim] = (this.#charged[dim] as number) + amount
+    return verdict
   }
 
   async #refill(list: ReadonlyArray<readonly [number, number]>): Promise<Verdict> {
     while (this.#inflight !== undefined) {
       await this.#inflight.catch(() => undefined)
-      const local = this.#try(list)
+      const local = this.#tryMany(list)
       if (local !== undefined) return local
     }
     const call = this.#grant(list, false)
@@ -215,6 +294,12 @@ export class LeasedBudget {
       await this.#ensure()
       this.#ensure = undefined
     }
+    // A call in doubt first: its usage report and pending charge apply once.
+    if (this.#doubt !== undefined) {
+      await this.#send(this.#doubt)
+      const local = release ? undefined : this.#tryMany(list)
+      if (local !== undefined) return local
+    }
     // One triple per dimension: every held one (its usage is reported) and the pending ones.
     const order: number[] = []
     const pending = new Map<number, number>()
@@ -222,37 +307,78 @@ export class LeasedBudget {
       if (!pending.has(dim)) order.push(dim)
       pending.set(dim, (pending.get(dim) ?? 0) + amount)
     }
-    for (const dim of this.#local.keys()) if (!pending.has(dim)) order.push(dim)
-    const args = [this.holder, String(this.#ttl), release ? '1' : '0', String(this.#chunk)]
-    for (const dim of order) {
-      args.push(DIMS[dim] as Dim, String(this.#local.get(dim)?.used ?? 0), String(pending.get(dim) ?? 0))
+    for (let dim = 0; dim < DIMS.length; dim++) {
+      if ((this.#held & (1 << dim)) !== 0 && !pending.has(dim)) order.push(dim)
     }
-    const sentAt = Date.now()
+    const id = `${this.#nonce}.${(this.#sequence++).toString(36)}`
+    const args = [this.#store.requestTtl, this.holder, String(this.#ttl), release ? '1' : '0', String(this.#chunk)]
+    const used: number[] = []
+    for (const dim of order) {
+      const u = (this.#charged[dim] as number) - (this.#reported[dim] as number)
+      used.push(u)
+      args.push(DIMS[dim] as Dim, String(u), String(pending.get(dim) ?? 0))
+    }
+    const keys = [...this.#keys, this.#store.requestKey(id)]
+    return this.#send({ keys, args, order, used, pending, release, sentAt: Date.now() })
+  }
+
+  /** Sends (or resends) one call and applies its answer; without an answer, the call stays in doubt. */
+  async #send(request: Request): Promise<Verdict> {
+    // The store drops this holder's reservation when the call runs: nothing more is decided against it.
+    this.#open = false
     this.refills++
-    const reply = await this.#call(GRANT_SCRIPT, this.#keys, args)
-    // An error reply changed nothing at the store: local usage stays to be reported.
-    if (reply === -1) throw new StoreError('NO_BUDGET', `no budget exists at key ${describe(this.key)} (never created, deleted or expired)`)
-    if (reply === -2) throw new RangeError(`the budget at ${describe(this.key)} has a limit above 2^53 - 1: it cannot be leased`)
-    if (typeof reply === 'number' && reply <= -3) throw unknownDimension(order[-3 - reply] ?? 0)
-    if (!Array.isArray(reply) || reply.length !== 1 + 2 * order.length) {
+    let reply: unknown
+    try {
+      reply = await this.#store.call(GRANT_SCRIPT, request.keys, request.args)
+    } catch (error) {
+      this.#doubt = request
+      throw error
+    }
+    this.#doubt = undefined
+    const { order, pending, used, release } = request
+    // An error reply changed nothing at the store: the reservation and the usage to report stay.
+    if (typeof reply === 'number') {
+      this.#open = this.#budget !== undefined && !release
+      if (reply === -1) throw new StoreError('NO_BUDGET', `no budget exists at key ${describe(this.key)} (never created, deleted or expired)`)
+      if (reply === -2) throw new StoreError('REQUEST_ID_CONFLICT', `the lease's request id was already used for another call on ${describe(this.key)}; nothing was applied`)
+      if (reply <= -20) throw new RangeError(`the budget at ${describe(this.key)} has a ${DIMS[order[-20 - reply] ?? 0] ?? ''} limit above 2^53 - 1: it cannot be leased`)
+      if (reply <= -3) throw unknownDimension(order[-3 - reply] ?? 0)
+    }
+    const fields = typeof reply === 'string' ? reply.split(' ') : []
+    if (fields.length !== 1 + 2 * order.length) {
       throw new Error(`budgetkernel: unexpected reply from the lease script (${describe(reply)})`)
     }
-    // The reply is in: the usage it reported is the store's now.
-    for (const dim of order) {
-      const local = this.#local.get(dim)
-      if (local !== undefined) local.used = 0
-    }
-    const code = Number(reply[0])
+    const code = Number(fields[0])
+    const fits = code === 0 || code % 2 === 1
+    // The reply is in: the usage it reported is the store's now, and so is a refused pending charge
+    // (applied to spent); a fitting one is inside the new reservation, reported by the next call.
+    const Kernel = localKernel()
+    const builder = Kernel.builder()
+    const charges: Array<[Dim, bigint]> = []
+    let held = 0
     for (let i = 0; i < order.length; i++) {
       const dim = order[i] as number
-      const granted = Number(reply[1 + i])
       const p = pending.get(dim) ?? 0
-      this.#charged.set(dim, (this.#charged.get(dim) ?? 0) + p)
-      if (release) continue
-      // A fitting pending charge is taken out of the new grant.
-      this.#local.set(dim, { granted, used: code > 0 && code % 2 === 0 ? 0 : p, warn: Number(reply[1 + order.length + i]) === 1 })
+      this.#reported[dim] = (this.#reported[dim] as number) + (used[i] as number) + (fits ? 0 : p)
+      this.#charged[dim] = (this.#charged[dim] as number) + p
+      const name = DIMS[dim] as Dim
+      const limit = BigInt(fields[1 + i] as string) + 1n
+      if (fields[1 + order.length + i] === '1') builder.limitWithWarn(name, limit, 0)
+      else builder.limit(name, limit)
+      charges.push([name, 1n + BigInt(fits ? p : 0)])
+      held |= 1 << dim
     }
-    this.#deadline = sentAt + this.#ttl
+    this.#budget?.release()
+    this.#budget = undefined
+    this.#held = 0
+    if (!release && held !== 0) {
+      const budget = builder.build()
+      budget.chargeMany(charges)
+      this.#budget = budget
+      this.#held = held
+      this.#deadline = request.sentAt + this.#ttl
+      this.#open = true
+    }
     if (code === 0) return CONTINUE
     const dim = order[(code - 1) >> 1] as number
     return VERDICTS[(code & 1) === 1 ? WARN + dim : EXHAUSTED + dim] as Verdict
@@ -262,8 +388,19 @@ export class LeasedBudget {
   async release(): Promise<void> {
     if (this.#released) return
     while (this.#inflight !== undefined) await this.#inflight.catch(() => undefined)
-    if (this.#local.size > 0) await this.#grant([], true)
-    this.#local.clear()
+    if (this.#held !== 0 || this.#doubt !== undefined) {
+      const call = this.#grant([], true)
+      this.#inflight = call
+      try {
+        await call
+      } finally {
+        this.#inflight = undefined
+      }
+    }
+    this.#budget?.release()
+    this.#budget = undefined
+    this.#held = 0
+    this.#open = false
     this.#released = true
   }
 

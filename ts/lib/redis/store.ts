@@ -525,13 +525,35 @@ export class RedisBudgets {
 
   /**
    * A lease on the budget at `key` for this process (see ./lease): charges
-   * decided in-process against a reservation, refilled in one script call.
-   * With `createWith`, the budget is created (if absent) before the first grant.
+   * decided in-process by the kernel against a reservation, refilled in one
+   * script call (with a request id, so a resent call applies once). With
+   * `createWith`, the budget is created (if absent) before the first grant;
+   * an existing budget is leased as it is, whatever its declaration.
+   * Every option is checked here; nothing is sent until the first charge.
+   *
+   * @throws {TypeError} an option has the wrong type or is unknown (or `createTtlMs` without `createWith`).
+   * @throws {RangeError} an option is out of range.
+   * @throws {BuilderError} `createWith` is not a declaration `Budget.builder()` accepts.
    */
-  lease(key: string, options?: LeaseOptions & { readonly createWith?: Declaration; readonly createTtlMs?: number }): LeasedBudget {
-    const { createWith, createTtlMs, ...rest } = options ?? {}
-    const ensure = createWith === undefined ? undefined : () => this.create(key, createWith, { ifAbsent: true, ttlMs: createTtlMs })
-    return new LeasedBudget(key, this.redisKey(key), (s, keys, args) => this.#write(s, keys, args), { ...rest, ensure })
+  lease(key: string, options?: LeaseOptions): LeasedBudget {
+    const redisKey = this.redisKey(key)
+    const o = checkedOptions(options, 'options', ['chunk', 'ttlMs', 'holder', 'createWith', 'createTtlMs'])
+    let ensure: (() => Promise<unknown>) | undefined
+    if (o.createWith !== undefined) {
+      const createWith = o.createWith as Declaration
+      declarationArgs(createWith, 'options.createWith')
+      const ttlMs = o.createTtlMs === undefined ? undefined : checkedMs(o.createTtlMs, 'options.createTtlMs')
+      ensure = () => this.create(key, createWith, { ifAbsent: true, ttlMs })
+    } else if (o.createTtlMs !== undefined) {
+      throw new TypeError('options.createTtlMs applies to a budget created by options.createWith; give both')
+    }
+    const store = {
+      call: (s: Script, keys: readonly string[], args: readonly string[]) => this.#write(s, keys, args),
+      requestKey: (id: string) => this.#keys(redisKey, id)[1] as string,
+      requestTtl: this.#requestTtl,
+      ensure,
+    }
+    return new LeasedBudget(key, redisKey, store, { chunk: o.chunk as number | undefined, ttlMs: o.ttlMs as number | undefined, holder: o.holder as string | undefined })
   }
 
   /** The script keys: the budget, and the request id's key in the budget's slot. */

@@ -1,0 +1,289 @@
+// Leased budgets, with a real redis-server: local decisions are the
+// in-process kernel's (the reservation's edge is exact, nothing is decided
+// against a reservation the store is taking back, either engine works);
+// lease calls carry request ids (a resent renewal reports its usage once);
+// `createWith` on a lease; bad input to lease()/tryCharge is a typed error
+// that changes nothing, in Redis (every key read before and after) or in the
+// lease.
+
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Redis } from 'ioredis'
+import { describe, expect, it } from 'vitest'
+import { GRANT } from '../lib/redis/lease-scripts.js'
+import { BuilderError, RedisBudgets, StoreError, type LeasedBudget } from '../redis.js'
+import { useRedis } from './redis-server.js'
+
+const WORKER = path.join(fileURLToPath(new URL('.', import.meta.url)), 'workers', 'lease-charger.cjs')
+
+/** Every key of the server with its type, value and whether it expires: what "nothing changed" compares. */
+async function everything(io: Redis): Promise<string> {
+  const keys = (await io.keys('*')).sort()
+  const out: unknown[] = []
+  for (const key of keys) {
+    const type = await io.type(key)
+    const value = type === 'hash' ? Object.entries(await io.hgetall(key)).sort() : type === 'string' ? await io.get(key) : type
+    out.push([key, type, value, (await io.pttl(key)) > 0])
+  }
+  return JSON.stringify(out)
+}
+
+/** A holder process (workers/lease-charger.cjs) with extra environment; resolves its outcome line. */
+function holder(port: number, key: string, count: number, chunk: number, seed: number, env: Record<string, string>): Promise<{ approved: number; all: number; engine: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WORKER, String(port), key, String(count), String(chunk), String(seed), '0'], { env: { ...process.env, ...env } })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')))
+    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as { approved: number; all: number; engine: string })
+      else reject(new Error(`holder exited ${code}: ${err}`))
+    })
+  })
+}
+
+describe('leased budget: local decisions by the kernel', () => {
+  const redis = useRedis()
+
+  it('the reservation edge is exact: what fits is decided locally, one unit more goes to the store', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('edge', [{ dim: 'tokens', limit: 1_000 }])
+    const lease = store.lease('edge', { chunk: 10 })
+    expect(await lease.charge('tokens', 1)).toMatchObject({ kind: 'continue' })
+    expect(lease.refills).toBe(1)
+    // The grant is the chunk plus the asking charge: 10 left locally, exactly.
+    expect(lease.remaining('tokens')).toBe(10)
+    expect(lease.tryCharge('tokens', 10)?.kind).toBe('continue')
+    expect(lease.remaining('tokens')).toBe(0)
+    expect(lease.tryCharge('tokens', 0)?.kind).toBe('continue')
+    expect(lease.tryCharge('tokens', 1)).toBeUndefined()
+    // A local refusal is not a verdict: the store decides it, and it fits the budget.
+    expect(await lease.charge('tokens', 1)).toMatchObject({ kind: 'continue' })
+    expect(lease.refills).toBe(2)
+    await lease.release()
+    expect(await store.spent('edge', 'tokens')).toBe(12n)
+  })
+
+  it('two holders at the very end of a budget: never one unit past the limit, and all of it used', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('end', [{ dim: 'tokens', limit: 57 }])
+    const leases = [store.lease('end', { chunk: 10 }), store.lease('end', { chunk: 10 })]
+    let approved = 0
+    let charged = 0
+    for (let i = 0; i < 50; i++) {
+      for (const lease of leases) {
+        const verdict = await lease.charge('tokens', 1 + (i % 2))
+        charged += 1 + (i % 2)
+        if (verdict.kind !== 'exhausted') approved += 1 + (i % 2)
+        expect(approved).toBeLessThanOrEqual(57)
+      }
+    }
+    for (const lease of leases) await lease.release()
+    // Every unit granted back and forth: at the end the last units are decided exactly.
+    expect(approved).toBeGreaterThanOrEqual(56)
+    expect(await store.spent('end', 'tokens')).toBe(BigInt(charged))
+  })
+
+  it('no local decision while a store call is in flight (the store takes the old reservation back)', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('inflight', [{ dim: 'tokens', limit: 10_000 }])
+    const lease = store.lease('inflight', { chunk: 100 })
+    await lease.charge('tokens', 1)
+    const big = lease.charge('tokens', 200)
+    expect(big).toBeInstanceOf(Promise)
+    // 1 + 50 fits the old reservation of 101, which this call is returning to the store.
+    expect(lease.tryCharge('tokens', 50)).toBeUndefined()
+    const waiting = lease.charge('tokens', 50)
+    expect(await big).toMatchObject({ kind: 'continue' })
+    expect(await waiting).toMatchObject({ kind: 'continue' })
+    await lease.release()
+    expect(lease.spent('tokens')).toBe(251)
+    expect(await store.spent('inflight', 'tokens')).toBe(251n)
+  })
+
+  it('a checkpoint is decided locally by the kernel: worst verdict, all of it or none', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('many', [
+      { dim: 'tokens', limit: 1_000, warn: 10 },
+      { dim: 'calls', limit: 1_000 },
+    ])
+    const lease = store.lease('many', { chunk: 20 })
+    // The first grant takes spent + reserved past tokens' warn threshold of 10.
+    expect(await lease.chargeMany({ calls: 1, tokens: 1 })).toMatchObject({ kind: 'warn', dim: 'tokens' })
+    expect(lease.tryChargeMany([['calls', 2], ['tokens', 3]])).toMatchObject({ kind: 'warn', dim: 'tokens' })
+    expect(lease.tryChargeMany({ calls: 0 })).toMatchObject({ kind: 'continue' })
+    // One entry beyond its reservation: nothing of the checkpoint is applied locally.
+    expect(lease.tryChargeMany([['calls', 1], ['tokens', 100]])).toBeUndefined()
+    expect(lease.spent('calls')).toBe(3)
+    expect(lease.spent('tokens')).toBe(4)
+    expect(await lease.chargeMany([['calls', 1], ['tokens', 100]])).toMatchObject({ kind: 'warn', dim: 'tokens' })
+    await lease.release()
+    expect(await store.spent('many', 'calls')).toBe(4n)
+    expect(await store.spent('many', 'tokens')).toBe(104n)
+  })
+
+  it('works on either engine: two holder processes on the WebAssembly kernel, safe and exact', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('wasm', [{ dim: 'tokens', limit: 8_000 }])
+    const results = await Promise.all([0, 1].map((seed) => holder(redis.server.port, 'wasm', 3_000, 50, seed, { BUDGETKERNEL_ENGINE: 'wasm' })))
+    expect(results.map((r) => r.engine)).toEqual(['wasm', 'wasm'])
+    const approved = results.reduce((s, r) => s + r.approved, 0)
+    expect(approved).toBeLessThanOrEqual(8_000)
+    expect(approved).toBeGreaterThanOrEqual(8_000 - 55 - 5)
+    expect(await store.spent('wasm', 'tokens')).toBe(BigInt(results.reduce((s, r) => s + r.all, 0)))
+  }, 60_000)
+})
+
+describe('leased budget: request ids', () => {
+  const redis = useRedis()
+
+  it('the grant script applies a resent call once and returns its first result', async () => {
+    await redis.io.hset('bk:{rq}', 'tokens', '5', 'tokens:limit', '1000')
+    const send = async (holder: string, used: string): Promise<string> =>
+      String(await redis.io.eval(GRANT, 3, 'bk:{rq}', 'bk:{rq}:ls', 'bk:{rq}:rq:one', '60000', holder, '60000', '0', '10', 'tokens', used, '3'))
+    const first = await send('h1', '7')
+    expect(first.split(' ')).toEqual(['0', '13', '0'])
+    const state = await everything(redis.io)
+    expect(await send('h1', '7')).toBe(first)
+    expect(await everything(redis.io)).toBe(state)
+    expect(await redis.io.hget('bk:{rq}', 'tokens')).toBe('12')
+    // The same id for another call is refused, and nothing changes.
+    expect(await redis.io.eval(GRANT, 3, 'bk:{rq}', 'bk:{rq}:ls', 'bk:{rq}:rq:one', '60000', 'h1', '60000', '0', '10', 'tokens', '8', '3')).toBe(-2)
+    expect(await everything(redis.io)).toBe(state)
+  })
+
+  it('a renewal whose reply was lost is resent by the lease: its usage and charge count once', async () => {
+    let drop = 0
+    // An ioredis stand-in over the real client that loses the next reply after the script ran.
+    const lose = (sent: Promise<unknown>): Promise<unknown> =>
+      sent.then((reply) => {
+        if (drop === 0) return reply
+        drop--
+        return new Promise(() => undefined)
+      })
+    const flaky = {
+      evalsha: (...a: unknown[]) => lose((redis.io.evalsha as (...x: unknown[]) => Promise<unknown>)(...a)),
+      eval: (...a: unknown[]) => lose((redis.io.eval as (...x: unknown[]) => Promise<unknown>)(...a)),
+      defineCommand: () => undefined,
+      call: (...a: unknown[]) => (redis.io.call as (...x: unknown[]) => Promise<unknown>)(...a),
+    }
+    const store = new RedisBudgets(flaky as never, { timeoutMs: 300 })
+    await store.create('resend', [{ dim: 'tokens', limit: 10_000 }])
+    const lease = store.lease('resend', { chunk: 100 })
+    await lease.charge('tokens', 1)
+    for (let i = 0; i < 30; i++) expect(lease.tryCharge('tokens', 1)?.kind).toBe('continue')
+    drop = 1
+    // The renewal reports 31 and asks for 500; it runs, its reply is lost.
+    await expect(Promise.resolve(lease.charge('tokens', 500))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' })
+    expect(await store.spent('resend', 'tokens')).toBe(31n)
+    // In doubt: nothing is decided against a reservation the store may have taken back.
+    expect(lease.tryCharge('tokens', 1)).toBeUndefined()
+    const refills = lease.refills
+    // The next charge resends the same call first (the stored result, not a second run), then fits locally.
+    expect(await lease.charge('tokens', 1)).toMatchObject({ kind: 'continue' })
+    expect(lease.refills).toBe(refills + 1)
+    expect(await store.spent('resend', 'tokens')).toBe(31n)
+    await lease.release()
+    expect(lease.spent('tokens')).toBe(532)
+    expect(await store.spent('resend', 'tokens')).toBe(532n)
+    expect(await redis.io.hlen('bk:{resend}:ls')).toBe(0)
+  })
+})
+
+describe('leased budget: createWith', () => {
+  const redis = useRedis()
+
+  it('creates the budget on the first grant with the declaration and its time to live', async () => {
+    const store = new RedisBudgets(redis.io)
+    const lease = store.lease('made', { chunk: 10, createWith: [{ dim: 'tokens', limit: 50, warn: 40 }], createTtlMs: 60_000 })
+    expect(await redis.io.exists('bk:{made}')).toBe(0)
+    let approved = 0
+    for (let i = 0; i < 30; i++) if ((await lease.charge('tokens', 2)).kind !== 'exhausted') approved += 2
+    await lease.release()
+    expect(approved).toBe(50)
+    const snapshot = await store.snapshot('made')
+    expect(snapshot?.dims.tokens).toMatchObject({ limit: 50n, warn: 40n, spent: 60n })
+    expect(snapshot?.ttlMs).toBeGreaterThan(0)
+  })
+
+  it('an existing budget is leased as it is: its own declaration wins, and it is not rewritten', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('kept', [{ dim: 'calls', limit: 30 }])
+    await store.charge('kept', 'calls', 4)
+    const before = await everything(redis.io)
+    const lease = store.lease('kept', { chunk: 10, createWith: [{ dim: 'tokens', limit: 1_000 }, { dim: 'calls', limit: 1_000 }] })
+    await expect(Promise.resolve(lease.charge('tokens', 1))).rejects.toMatchObject({ code: 'UNKNOWN_DIMENSION', dim: 'tokens' })
+    expect(await everything(redis.io)).toBe(before)
+    let approved = 0
+    for (let i = 0; i < 40; i++) if ((await lease.charge('calls', 1)).kind !== 'exhausted') approved++
+    await lease.release()
+    expect(approved).toBe(26)
+    expect(await store.snapshot('kept')).toMatchObject({ dims: { calls: { limit: 30n, spent: 44n } } })
+  })
+})
+
+describe('leased budget: bad input changes nothing', () => {
+  const redis = useRedis()
+
+  it('lease() options are checked at once: typed errors, nothing sent', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('opts', [{ dim: 'tokens', limit: 100 }])
+    const before = await everything(redis.io)
+    const bad: Array<[unknown, unknown, new (...a: never[]) => Error]> = [
+      ['opts', { chunk: 0 }, RangeError],
+      ['opts', { chunk: 1.5 }, RangeError],
+      ['opts', { chunk: '10' }, RangeError],
+      ['opts', { ttlMs: -1 }, RangeError],
+      ['opts', { holder: 'a:b' }, TypeError],
+      ['opts', { holder: '' }, TypeError],
+      ['opts', { holder: 7 }, TypeError],
+      ['opts', { chunks: 10 }, TypeError],
+      ['opts', 'fast', TypeError],
+      ['opts', { createTtlMs: 1_000 }, TypeError],
+      ['opts', { createWith: 'tokens' }, TypeError],
+      ['opts', { createWith: [{ dim: 'tokens', limit: 0 }] }, BuilderError],
+      ['opts', { createWith: [{ dim: 'tokens', limit: 10, warn: 10 }] }, BuilderError],
+      ['opts', { createWith: [{ dim: 'tokens', limit: 10 }], createTtlMs: 0 }, RangeError],
+      ['', {}, RangeError],
+      [7, {}, TypeError],
+    ]
+    for (const [key, options, type] of bad) {
+      expect(() => store.lease(key as string, options as never), JSON.stringify(options)).toThrow(type)
+    }
+    expect(await everything(redis.io)).toBe(before)
+  })
+
+  it('bad charges throw before anything is decided: the lease and Redis are as they were', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('args', [{ dim: 'tokens', limit: 1_000 }])
+    const lease: LeasedBudget = store.lease('args', { chunk: 10 })
+    await lease.charge('tokens', 3)
+    const before = await everything(redis.io)
+    const remaining = lease.remaining('tokens')
+    const calls: Array<[() => unknown, new (...a: never[]) => Error]> = [
+      [() => lease.tryCharge('nope' as never, 1), TypeError],
+      [() => lease.tryCharge('tokens', -1), RangeError],
+      [() => lease.tryCharge('tokens', 1.5), RangeError],
+      [() => lease.tryCharge('tokens', Number.NaN), RangeError],
+      [() => lease.tryCharge('tokens', '1' as never), TypeError],
+      [() => lease.tryCharge('tokens', 2n ** 60n), RangeError],
+      [() => lease.tryChargeMany('tokens' as never), TypeError],
+      [() => lease.tryChargeMany([['tokens']] as never), TypeError],
+      [() => lease.tryChargeMany([['tokens', 1], ['tokens', -1]]), RangeError],
+      [() => lease.tryChargeMany({ tokens: 1, nope: 1 } as never), TypeError],
+      [() => lease.charge('tokens', -1), RangeError],
+      [() => lease.chargeMany([['tokens', 1], ['calls', 2n ** 60n]]), RangeError],
+    ]
+    for (const [call, type] of calls) expect(call).toThrow(type)
+    expect(lease.remaining('tokens')).toBe(remaining)
+    expect(lease.spent('tokens')).toBe(3)
+    expect(lease.refills).toBe(1)
+    expect(await everything(redis.io)).toBe(before)
+    await lease.release()
+    expect(() => lease.tryCharge('tokens', 1)).toThrow(StoreError)
+    expect(await store.spent('args', 'tokens')).toBe(3n)
+  })
+})

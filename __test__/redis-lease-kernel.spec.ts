@@ -287,3 +287,20 @@ describe('leased budget: bad input changes nothing', () => {
     expect(await store.spent('args', 'tokens')).toBe(3n)
   })
 })
+
+describe('leased budget: holder ids', () => {
+  const redis = useRedis()
+
+  it('a new lease under a dead one\'s holder id does not take over its reservation', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('reused', [{ dim: 'tokens', limit: 20 }])
+    // The first process: reserves and approves all 20 locally, then dies without reporting.
+    const dead = store.lease('reused', { chunk: 10, holder: 'web-1' })
+    expect(await dead.charge('tokens', 10)).toMatchObject({ kind: 'continue' })
+    expect(dead.tryCharge('tokens', 10)?.kind).toBe('continue')
+    // Its successor, restarted with the same holder id: the reservation is still the dead one's.
+    const next = store.lease('reused', { chunk: 10, holder: 'web-1' })
+    expect(await next.charge('tokens', 1)).toMatchObject({ kind: 'exhausted', dim: 'tokens' })
+    await next.release()
+  })
+})

@@ -35,6 +35,11 @@
 // room among the live holders, so grants shrink toward exact per-charge
 // decisions as the budget runs out. Usage is reported on every call.
 //
+// Holders: the store keys a reservation by holder id and this lease's random
+// instance (`HOLDER#INSTANCE`), so a process restarted under the same holder
+// id never takes over (returns as its own) the reservation its predecessor
+// may have used before it died: that one expires and is written off.
+//
 // Request ids: every script call carries a fresh request id (the store's
 // mechanism, ./scripts `request`): its result is kept for the store's
 // `requestTtlMs`. A call that fails without an answer (STORE_UNAVAILABLE:
@@ -120,7 +125,8 @@ class LeasedBudget {
     #store;
     #chunk;
     #ttl;
-    #nonce = (0, node_crypto_1.randomUUID)();
+    /** This lease's instance: with the holder id, its name at the store (`HOLDER#INSTANCE`) and its request ids' prefix. */
+    #nonce = (0, node_crypto_1.randomBytes)(9).toString('base64url');
     #sequence = 0;
     #ensure;
     /** The kernel budget of the current reservation (see the header), or none. */
@@ -262,7 +268,7 @@ class LeasedBudget {
                 order.push(dim);
         }
         const id = `${this.#nonce}.${(this.#sequence++).toString(36)}`;
-        const args = [this.#store.requestTtl, this.holder, String(this.#ttl), release ? '1' : '0', String(this.#chunk)];
+        const args = [this.#store.requestTtl, `${this.holder}#${this.#nonce}`, String(this.#ttl), release ? '1' : '0', String(this.#chunk)];
         const used = [];
         for (const dim of order) {
             const u = this.#charged[dim] - this.#reported[dim];

@@ -34,6 +34,11 @@
 // room among the live holders, so grants shrink toward exact per-charge
 // decisions as the budget runs out. Usage is reported on every call.
 //
+// Holders: the store keys a reservation by holder id and this lease's random
+// instance (`HOLDER#INSTANCE`), so a process restarted under the same holder
+// id never takes over (returns as its own) the reservation its predecessor
+// may have used before it died: that one expires and is written off.
+//
 // Request ids: every script call carries a fresh request id (the store's
 // mechanism, ./scripts `request`): its result is kept for the store's
 // `requestTtlMs`. A call that fails without an answer (STORE_UNAVAILABLE:
@@ -58,7 +63,7 @@
 // + ttlMs, before the store's expiry; past it every charge goes to the store,
 // which fails with STORE_UNAVAILABLE: it never returns continue.
 
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { checkedAmount, type Amount } from '../amounts'
 import { bindEngine, type Budget } from '../budget'
 import { DIMS, dimIndex, type Dim } from '../dims'
@@ -168,7 +173,8 @@ export class LeasedBudget {
   readonly #store: LeaseStore
   readonly #chunk: number
   readonly #ttl: number
-  readonly #nonce = randomUUID()
+  /** This lease's instance: with the holder id, its name at the store (`HOLDER#INSTANCE`) and its request ids' prefix. */
+  readonly #nonce = randomBytes(9).toString('base64url')
   #sequence = 0
   #ensure: (() => Promise<unknown>) | undefined
   /** The kernel budget of the current reservation (see the header), or none. */
@@ -311,7 +317,7 @@ export class LeasedBudget {
       if ((this.#held & (1 << dim)) !== 0 && !pending.has(dim)) order.push(dim)
     }
     const id = `${this.#nonce}.${(this.#sequence++).toString(36)}`
-    const args = [this.#store.requestTtl, this.holder, String(this.#ttl), release ? '1' : '0', String(this.#chunk)]
+    const args = [this.#store.requestTtl, `${this.holder}#${this.#nonce}`, String(this.#ttl), release ? '1' : '0', String(this.#chunk)]
     const used: number[] = []
     for (const dim of order) {
       const u = (this.#charged[dim] as number) - (this.#reported[dim] as number)

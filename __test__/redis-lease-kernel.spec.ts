@@ -304,3 +304,29 @@ describe('leased budget: holder ids', () => {
     await next.release()
   })
 })
+
+describe('leased budget: a holder back after its TTL', () => {
+  const redis = useRedis()
+
+  it('its reservation is written off while it is away; its late report takes back what it did not use', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('late', [{ dim: 'tokens', limit: 1_000 }])
+    const away = store.lease('late', { chunk: 100, ttlMs: 200 })
+    await away.charge('tokens', 1)
+    expect(away.tryCharge('tokens', 9)?.kind).toBe('continue')
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    // Past its local deadline it decides nothing; another holder's call writes its reservation off.
+    expect(away.tryCharge('tokens', 1)).toBeUndefined()
+    const other = store.lease('late', { chunk: 100 })
+    await other.charge('tokens', 5)
+    expect(await redis.io.hget('bk:{late}', 'tokens:lost')).toBe('101')
+    // Back: it reports the 10 it used; the other 91 are grantable again.
+    expect(await away.charge('tokens', 1)).toMatchObject({ kind: 'continue' })
+    expect(await redis.io.hget('bk:{late}', 'tokens:lost')).toBe('0')
+    await away.release()
+    await other.release()
+    expect(await store.spent('late', 'tokens')).toBe(BigInt(away.spent('tokens') + other.spent('tokens')))
+    expect(await store.spent('late', 'tokens')).toBe(16n)
+    expect(await redis.io.hlen('bk:{late}:ls')).toBe(0)
+  })
+})

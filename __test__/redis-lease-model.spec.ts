@@ -1,8 +1,11 @@
 // Model-based test of the lease script (GRANT) against a real redis-server:
 // fast-check drives holders that grant, charge locally within their grant,
-// renew with a pending charge, expire (their expiry is set into the past) and
-// release; after every step the three guarantees of ts/lib/redis/lease.ts are
-// checked against the model's exact totals.
+// renew with a pending charge, die (their expiry is set into the past; a
+// later holder in their slot has a new id, as a new lease has), come back
+// late (expired, alive, reporting at their next call) and release; after
+// every step the three guarantees of ts/lib/redis/lease.ts are checked
+// against the model's exact totals, and `lost` is exactly the reservations
+// of the dead.
 
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -15,12 +18,14 @@ type Step =
   | { op: 'local'; h: number; amount: number }
   | { op: 'call'; h: number; pending: number; want: number }
   | { op: 'expire'; h: number }
+  | { op: 'late'; h: number }
   | { op: 'release'; h: number }
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ op: fc.constant('local' as const), h: fc.nat(HOLDERS - 1), amount: fc.integer({ min: 0, max: 12 }) }),
   fc.record({ op: fc.constant('call' as const), h: fc.nat(HOLDERS - 1), pending: fc.integer({ min: 0, max: 15 }), want: fc.integer({ min: 1, max: 20 }) }),
   fc.record({ op: fc.constant('expire' as const), h: fc.nat(HOLDERS - 1) }),
+  fc.record({ op: fc.constant('late' as const), h: fc.nat(HOLDERS - 1) }),
   fc.record({ op: fc.constant('release' as const), h: fc.nat(HOLDERS - 1) }),
 )
 
@@ -37,18 +42,23 @@ describe('lease script, model-based', () => {
         const granted = Array<number>(HOLDERS).fill(0)
         const used = Array<number>(HOLDERS).fill(0)
         const live = Array<boolean>(HOLDERS).fill(false)
+        // Expired but alive: decides nothing locally, reports its usage at its next call.
+        const late = Array<boolean>(HOLDERS).fill(false)
+        const generation = Array<number>(HOLDERS + 1).fill(0)
         let approved = 0
         let charged = 0
         let deadUsed = 0
+        let deadReserved = 0
         const call = async (h: number, release: boolean, pending: number, want: number): Promise<[number, number]> => {
-          const reply = String(await redis.io.eval(GRANT, 2, key, leases, '60000', `h${h}`, '60000', release ? '1' : '0', String(want), 'tokens', String(used[h] ?? 0), String(pending))).split(' ')
+          const reply = String(await redis.io.eval(GRANT, 2, key, leases, '60000', `h${h}.${generation[h]}`, '60000', release ? '1' : '0', String(want), 'tokens', String(used[h] ?? 0), String(pending))).split(' ')
+          if (h < HOLDERS) late[h] = false
           if (h < HOLDERS) used[h] = 0
           return [Number(reply[0]), Number(reply[1])]
         }
         for (const s of steps) {
           if (s.op === 'local') {
             // A holder charges locally only within its live grant.
-            if (live[s.h] && (used[s.h] as number) + s.amount <= (granted[s.h] as number)) {
+            if (live[s.h] && !late[s.h] && (used[s.h] as number) + s.amount <= (granted[s.h] as number)) {
               used[s.h] = (used[s.h] as number) + s.amount
               approved += s.amount
               charged += s.amount
@@ -58,6 +68,9 @@ describe('lease script, model-based', () => {
             const [verdict, grant] = await call(s.h, false, s.pending, s.want)
             // (Every expired holder is purged by any call: lost minus their usage is the reservations written off unused.)
             const lostUnused = Number((await redis.io.hget(key, 'tokens:lost')) ?? '0') - deadUsed
+            // Written off: exactly the reservations of the dead and of the late (this caller, if late, took its own back).
+            const lateReserved = granted.reduce((sum, g, h) => sum + (late[h] === true && h !== s.h ? g : 0), 0)
+            expect(Number((await redis.io.hget(key, 'tokens:lost')) ?? '0')).toBe(deadReserved + lateReserved)
             const room = limit - charged - lostUnused
             charged += s.pending
             if (verdict === 0) {
@@ -78,11 +91,20 @@ describe('lease script, model-based', () => {
           } else if (s.op === 'expire') {
             if (live[s.h]) {
               // The holder dies: its unreported usage is never reported; its reservation expires.
-              await redis.io.hset(leases, `h${s.h}`, '1')
+              await redis.io.hset(leases, `h${s.h}.${generation[s.h]}`, '1')
               deadUsed += used[s.h] as number
+              deadReserved += granted[s.h] as number
+              generation[s.h] = (generation[s.h] as number) + 1
               live[s.h] = false
+              late[s.h] = false
               granted[s.h] = 0
               used[s.h] = 0
+            }
+          } else if (s.op === 'late') {
+            if (live[s.h] && !late[s.h]) {
+              // Partitioned past its TTL but alive: its reservation expires; it keeps its usage to report.
+              await redis.io.hset(leases, `h${s.h}.${generation[s.h]}`, '1')
+              late[s.h] = true
             }
           } else if (live[s.h]) {
             await call(s.h, true, 0, 1)
@@ -97,9 +119,13 @@ describe('lease script, model-based', () => {
         await call(HOLDERS, true, 0, 1)
         const spent = Number(await redis.io.hget(key, 'tokens'))
         const lost = Number((await redis.io.hget(key, 'tokens:lost')) ?? '0')
-        expect(await redis.io.hlen(leases)).toBe(0)
-        // 2. Accounting: spent is every reported charge; what dead holders used unreported is inside `lost`.
+        // Left: only the dead holders' tombstones (negative holder fields and their written-off amounts).
+        const left = await redis.io.hgetall(leases)
+        for (const [field, value] of Object.entries(left)) if (!field.includes(':')) expect(Number(value)).toBeLessThan(0)
+        // 2. Accounting: spent is every reported charge; what dead holders used unreported is inside `lost`,
+        // which is exactly their reservations (late holders took back what they did not use).
         expect(spent).toBe(charged - deadUsed)
+        expect(lost).toBe(deadReserved)
         expect(lost).toBeGreaterThanOrEqual(deadUsed)
         expect(approved).toBeLessThanOrEqual(limit)
       }),

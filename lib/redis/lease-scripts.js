@@ -7,7 +7,9 @@
 // field `H` is the expiry (ms, Redis's clock) and field `H:NAME` the amount of
 // dimension NAME reserved to H and not yet reported. `NAME:lost` in the budget
 // hash counts reservations whose holder expired without reporting: they may
-// have been spent, so they are never granted again (safety first).
+// have been spent, so they are not granted again (safety first) unless their
+// holder reports late: then field `H` is a tombstone (negative: minus the
+// time until which it is kept) and its unused part comes back.
 //
 // Leased amounts are Lua doubles: a leased budget's limits must be at most
 // 2^53 - 1 (the script refuses larger ones), which keeps every sum exact.
@@ -22,8 +24,10 @@ const scripts_1 = require("./scripts");
  * the same call returns the first call's result and changes nothing again,
  * so a holder's usage is never reported twice.
  * Every call first adds `used` to spent and drops the holder's own
- * reservation (its usage is now exact, the rest is returned), purges expired
- * holders (their reservation goes to `NAME:lost`), then decides the pending
+ * reservation (its usage is now exact, the rest is returned; one written off
+ * while it was late comes back out of `NAME:lost`), writes off expired
+ * holders' reservations to `NAME:lost` (kept as tombstones for a request
+ * ttl, so that a late report can take back the unused part), then decides the pending
  * checkpoint: it fits when, on every dimension, pending <= limit - spent -
  * lost - reserved(others). A fitting checkpoint is not applied to spent: it is
  * charged to the new reservation, which is at least the pending amount.
@@ -58,7 +62,15 @@ for j = 1, count do
   spent[j] = tonumber(v[1]) + used[j]
   lost[j] = tonumber(v[4] or '0')
 end
--- Others' live reservations; expired ones (and this holder's own) go.
+-- Others' live reservations count against the room. This holder's own
+-- reservation goes back (live, expired or written off: its usage is reported
+-- by this very call, and it decides nothing locally past its deadline, which
+-- precedes the expiry, so what it does not report is unused). Another
+-- holder's expired reservation may have been used unreported: it is written
+-- off to NAME:lost whole, and its holder field becomes a tombstone (the
+-- negated time until which it is kept, a request ttl), so that if that
+-- holder reports late, what it did not use comes back (lost goes down).
+local keep = -(now + tonumber(ARGV[1]))
 local reserved, others = {}, 0
 for j = 1, count do reserved[j] = 0 end
 local all = redis.call('HGETALL', leases)
@@ -67,28 +79,40 @@ for k = 1, #all, 2 do
   local f = all[k]
   if not string.find(f, ':', 1, true) then expiry[f] = tonumber(all[k + 1]) end
 end
-local drop = {}
+local drop, tombs = {}, {}
+local function lose(d, v)
+  redis.call('HINCRBY', key, d .. ':lost', string.format('%.0f', v))
+  for j = 1, count do if names[j] == d then lost[j] = lost[j] + v end end
+end
 for k = 1, #all, 2 do
   local f, v = all[k], tonumber(all[k + 1])
   local sep = string.find(f, ':', 1, true)
   if sep then
     local h, d = string.sub(f, 1, sep - 1), string.sub(f, sep + 1)
-    if h == holder and (expiry[h] or 0) > now then
+    local e = expiry[h] or 0
+    if h == holder then
       drop[#drop + 1] = f
-    elseif (expiry[h] or 0) <= now then
-      -- Expired (this holder's own too: a late holder or a reused id), so it
-      -- may have been used unreported: written off, never granted again.
-      drop[#drop + 1] = f
-      redis.call('HINCRBY', key, d .. ':lost', v)
-      for j = 1, count do if names[j] == d then lost[j] = lost[j] + v end end
+      if e < 0 then lose(d, -v) end
+    elseif e < 0 then
+      if -e <= now then drop[#drop + 1] = f end
+    elseif e <= now then
+      lose(d, v)
     else
       for j = 1, count do if names[j] == d then reserved[j] = reserved[j] + v end end
     end
   end
 end
 for h, e in pairs(expiry) do
-  if h == holder or e <= now then drop[#drop + 1] = h elseif h ~= holder then others = others + 1 end
+  if h == holder or (e < 0 and -e <= now) then
+    drop[#drop + 1] = h
+  elseif e >= 0 and e <= now then
+    tombs[#tombs + 1] = h
+    tombs[#tombs + 1] = string.format('%.0f', keep)
+  elseif e > now then
+    others = others + 1
+  end
 end
+if #tombs > 0 then redis.call('HSET', leases, unpack(tombs)) end
 if #drop > 0 then redis.call('HDEL', leases, unpack(drop)) end
 -- Decide the pending checkpoint.
 local verdict, severity = 0, 0

@@ -4,6 +4,8 @@
 // budgetkernel/wasm explicitly, whatever the pass. Every expectation is
 // worked out from the limits written next to it (limits inclusive, warn
 // strict, exhaustion wins over warn, chargeMany reports the worst verdict).
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as main from '../index.js'
 import * as wasm from '../wasm.js'
@@ -37,6 +39,8 @@ function expectReason(signal: AbortSignal, entry: Entry, dim: Dim): void {
   expect(reason).not.toBeInstanceOf(entry.BudgetError)
 }
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
 afterEach(() => {
   vi.restoreAllMocks()
 })
@@ -48,6 +52,25 @@ describe('BudgetExhaustedError', () => {
     expect(error.dim).toBe('calls')
     expect(error.code).toBe('BUDGET_EXHAUSTED')
     expect(String(error)).toBe('BudgetExhaustedError: budgetkernel: the budget is exhausted (calls passed its limit)')
+  })
+})
+
+describe('an abort listener that throws', () => {
+  it('does not reach the charge: the verdict is returned, the process reports the exception as uncaught', () => {
+    // In a child: vitest fails a file on any uncaught exception.
+    const script = `
+      const { Budget } = require('./index.js')
+      const budget = Budget.builder().limit('calls', 1).build()
+      process.on('uncaughtException', (error) => console.log('uncaught: ' + error.message))
+      budget.signal.addEventListener('abort', () => { throw new Error('listener failed') })
+      let verdict
+      try { verdict = budget.charge('calls', 2) } catch (error) { verdict = 'threw ' + error.message }
+      console.log(JSON.stringify(verdict), budget.spent('calls'), budget.signal.aborted)
+    `
+    const r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 })
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe('{"kind":"exhausted","dim":"calls"} 2n true\nuncaught: listener failed\n')
+    expect(r.status).toBe(0)
   })
 })
 

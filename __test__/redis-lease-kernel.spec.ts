@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import type { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { GRANT } from '../lib/redis/lease-scripts.js'
-import { BuilderError, RedisBudgets, StoreError, type LeasedBudget } from '../redis.js'
+import { BudgetExhaustedError, BuilderError, RedisBudgets, StoreError, type LeasedBudget } from '../redis.js'
 import { useRedis } from './redis-server.js'
 
 const WORKER = path.join(fileURLToPath(new URL('.', import.meta.url)), 'workers', 'lease-charger.cjs')
@@ -328,5 +328,37 @@ describe('leased budget: a holder back after its TTL', () => {
     expect(await store.spent('late', 'tokens')).toBe(BigInt(away.spent('tokens') + other.spent('tokens')))
     expect(await store.spent('late', 'tokens')).toBe(16n)
     expect(await redis.io.hlen('bk:{late}:ls')).toBe(0)
+  })
+})
+
+describe('leased budget: signal', () => {
+  const redis = useRedis()
+
+  it('aborts once, with BudgetExhaustedError(dim), on the first exhausted verdict; local refusals do not abort it', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('signal', [{ dim: 'tokens', limit: 100 }])
+    const lease = store.lease('signal', { chunk: 10 })
+    const signal = lease.signal
+    expect(lease.signal).toBe(signal)
+    const reasons: unknown[] = []
+    signal.addEventListener('abort', () => reasons.push(signal.reason))
+    let kinds = ''
+    for (let i = 0; i < 12; i++) {
+      // Every 11th unit is beyond the reservation: refused locally, decided (continue) at the store.
+      const local = lease.tryCharge('tokens', 9)
+      if (local === undefined) kinds += (await lease.charge('tokens', 9)).kind[0]
+      else kinds += local.kind[0]
+      if (kinds.endsWith('e')) break
+      expect(signal.aborted).toBe(false)
+    }
+    // 11 charges of 9 fit the 100; the 12th exhausts, and the listener ran before the charge resolved.
+    expect(kinds).toBe('ccccccccccce')
+    expect(signal.aborted).toBe(true)
+    expect(reasons).toHaveLength(1)
+    expect(reasons[0]).toBeInstanceOf(BudgetExhaustedError)
+    expect(reasons[0]).toMatchObject({ code: 'BUDGET_EXHAUSTED', dim: 'tokens' })
+    expect(await lease.charge('tokens', 9)).toMatchObject({ kind: 'exhausted' })
+    expect(reasons).toHaveLength(1)
+    await lease.release()
   })
 })

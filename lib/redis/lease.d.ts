@@ -54,6 +54,13 @@ export declare class LeasedBudget {
     spent(dim: Dim): number;
     /** What is left of this holder's local reservation on `dim` (the local kernel's headroom). */
     remaining(dim: Dim): number;
+    /**
+     * An AbortSignal that aborts, with a `BudgetExhaustedError` naming the
+     * dimension, the first time a charge of this lease returns `exhausted`
+     * (as `Budget.signal`; made on first read). Local refusals beyond the
+     * reservation are not verdicts and do not abort it.
+     */
+    get signal(): AbortSignal;
     /** Reports usage and returns the unused reservation; the lease refuses afterwards. */
     release(): Promise<void>;
     [Symbol.asyncDispose](): Promise<void>;

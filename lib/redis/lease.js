@@ -74,6 +74,7 @@ const errors_1 = require("../errors");
 const values_1 = require("../values");
 const verdicts_1 = require("../verdicts");
 const client_1 = require("./client");
+const signal_1 = require("../signal");
 const lease_scripts_1 = require("./lease-scripts");
 const store_1 = require("./store");
 exports.GRANT_SCRIPT = (0, client_1.script)(lease_scripts_1.GRANT);
@@ -143,6 +144,8 @@ class LeasedBudget {
     /** A call that failed without an answer: resent before any other. */
     #doubt;
     #released = false;
+    /** `signal` (../signal): its AbortController is made only when `signal` is read. */
+    #exhaustion = new signal_1.ExhaustionSignal();
     /** Script calls made (round trips to the store). */
     refills = 0;
     /** @internal Use `store.lease()`. */
@@ -236,12 +239,26 @@ class LeasedBudget {
         }
         const call = this.#grant(list, false);
         this.#inflight = call;
+        let verdict;
         try {
-            return await call;
+            verdict = await call;
         }
         finally {
             this.#inflight = undefined;
         }
+        // Only the store says exhausted (a local refusal is a question to it): that aborts `signal`.
+        if (verdict.kind === 'exhausted')
+            this.#exhaustion.trip(verdict.dim);
+        return verdict;
+    }
+    /**
+     * An AbortSignal that aborts, with a `BudgetExhaustedError` naming the
+     * dimension, the first time a charge of this lease returns `exhausted`
+     * (as `Budget.signal`; made on first read). Local refusals beyond the
+     * reservation are not verdicts and do not abort it.
+     */
+    get signal() {
+        return this.#exhaustion.signal;
     }
     async #grant(list, release) {
         if (this.#ensure !== undefined) {

@@ -72,6 +72,7 @@ import { StoreError } from '../errors'
 import { describe } from '../values'
 import { EXHAUSTED, VERDICTS, WARN, isExhausted, type Verdict } from '../verdicts'
 import { script, type Script } from './client'
+import { ExhaustionSignal } from '../signal'
 import { GRANT } from './lease-scripts'
 import { checkpointArgs, unknownDimension, type Declaration } from './store'
 
@@ -191,6 +192,8 @@ export class LeasedBudget {
   /** A call that failed without an answer: resent before any other. */
   #doubt: Request | undefined
   #released = false
+  /** `signal` (../signal): its AbortController is made only when `signal` is read. */
+  readonly #exhaustion = new ExhaustionSignal()
   /** Script calls made (round trips to the store). */
   refills = 0
 
@@ -288,11 +291,25 @@ export class LeasedBudget {
     }
     const call = this.#grant(list, false)
     this.#inflight = call
+    let verdict: Verdict
     try {
-      return await call
+      verdict = await call
     } finally {
       this.#inflight = undefined
     }
+    // Only the store says exhausted (a local refusal is a question to it): that aborts `signal`.
+    if (verdict.kind === 'exhausted') this.#exhaustion.trip(verdict.dim)
+    return verdict
+  }
+
+  /**
+   * An AbortSignal that aborts, with a `BudgetExhaustedError` naming the
+   * dimension, the first time a charge of this lease returns `exhausted`
+   * (as `Budget.signal`; made on first read). Local refusals beyond the
+   * reservation are not verdicts and do not abort it.
+   */
+  get signal(): AbortSignal {
+    return this.#exhaustion.signal
   }
 
   async #grant(list: ReadonlyArray<readonly [number, number]>, release: boolean): Promise<Verdict> {

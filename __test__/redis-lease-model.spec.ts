@@ -90,8 +90,8 @@ describe('lease script, model-based', () => {
             }
           } else if (s.op === 'expire') {
             if (live[s.h]) {
-              // The holder dies: its unreported usage is never reported; its reservation expires.
-              await redis.io.hset(leases, `h${s.h}.${generation[s.h]}`, '1')
+              // The holder dies: its unreported usage is never reported; its reservation expires (a late one's already has).
+              if (!late[s.h]) await redis.io.hset(leases, `h${s.h}.${generation[s.h]}`, '1')
               deadUsed += used[s.h] as number
               deadReserved += granted[s.h] as number
               generation[s.h] = (generation[s.h] as number) + 1

@@ -31,6 +31,8 @@ declare global {
     interface SymbolConstructor {
         readonly asyncDispose: unique symbol;
     }
+    interface AbortSignal {
+    }
 }
 /**
  * A holder's lease on a shared budget: the charging surface of `Budget`,

@@ -155,11 +155,14 @@ interface Request {
 
 // `Symbol.asyncDispose` as esnext.disposable and @types/node declare it
 // (the same declaration, so they merge), for projects whose `lib` has
-// neither, as ../budget does for `Symbol.dispose`.
+// neither, as ../budget does for `Symbol.dispose`. `AbortSignal` (the type
+// of `signal`) likewise: an empty declaration merges with the DOM library's
+// or @types/node's, and names the type where a project has neither.
 declare global {
   interface SymbolConstructor {
     readonly asyncDispose: unique symbol
   }
+  interface AbortSignal {}
 }
 
 /**

@@ -36,6 +36,8 @@ function npm(args: readonly string[], cwd: string): Promise<void> {
 
 let work = ''
 let project = ''
+/** The root tarball alone (no platform package, as with --omit=optional): the wasm fallback. */
+let bare = ''
 
 beforeAll(async () => {
   for (const f of ['index.js', 'wasm.js', 'budgetkernel.wasm', 'cli/budgetkernel.js', NATIVE]) {
@@ -55,6 +57,12 @@ beforeAll(async () => {
   const packed = readdirSync(tarballs).map((f) => path.join(tarballs, f))
   expect(packed).toHaveLength(2)
   await npm(['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', ...packed], project)
+  bare = path.join(work, 'bare')
+  mkdirSync(bare)
+  writeFileSync(path.join(bare, 'package.json'), JSON.stringify({ name: 'bk-runtimes-bare', version: '1.0.0', private: true }, null, 2))
+  const root = packed.filter((f) => path.basename(f).startsWith('budgetkernel-0'))
+  expect(root).toHaveLength(1)
+  await npm(['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', ...root], bare)
 }, 180_000)
 
 afterAll(() => {
@@ -77,6 +85,15 @@ describe.each(['node', 'bun', 'deno'] as const)('runtimeSmoke under %s', (runtim
   }, 120_000)
 })
 
+describe.each(['node', 'bun', 'deno'] as const)('runtimeSmoke under %s without a platform package', (runtime) => {
+  it('falls back to the wasm engine with its one warning, and holds the same contract and fixtures', async () => {
+    const summary = await smoke({ runtime, projectDir: bare, engine: 'wasm' })
+    expect(summary.nativeAddon).toBe(false)
+    expect(summary.entries.budgetkernel?.engine).toBe('wasm')
+    expect(summary.fixtures).toHaveLength(2 * TRACES.length)
+  }, 120_000)
+})
+
 describe('runtimeSmoke fails on a broken install, naming the check', () => {
   /** A copy of the installed project with `file` (under budgetkernel/) edited. */
   function broken(name: string, file: string, from: string, to: string): string {
@@ -92,6 +109,10 @@ describe('runtimeSmoke fails on a broken install, naming the check', () => {
   it('a CLI whose output differs from a fixture', async () => {
     const dir = broken('bad-cli', 'cli/replay.js', "'verdict'", "'verdikt'")
     await expect(smoke({ runtime: 'node', projectDir: dir })).rejects.toThrow(/replay of \S+\.jsonl \(default engine\) under node: stdout differs/)
+  }, 60_000)
+
+  it('an install without the platform package, where the native addon was expected', async () => {
+    await expect(smoke({ runtime: 'deno', projectDir: bare })).rejects.toThrow(/budgetkernel selected the wasm engine under deno, expected native/)
   }, 60_000)
 
   it('a facade whose signal never aborts', async () => {

@@ -8,6 +8,7 @@
 
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const projectDir = process.argv[2];
 if (projectDir === undefined) throw new Error('usage: runtime-smoke-contract.mjs <projectDir>');
@@ -35,6 +36,11 @@ const main = require('budgetkernel');
 const wasm = require('budgetkernel/wasm');
 const binding = require.resolve('budgetkernel/package.json');
 
+// `import` of the CommonJS entries, as an ES module user writes it: named exports, the same objects.
+for (const [specifier, entry] of /** @type {const} */ ([['budgetkernel', main], ['budgetkernel/wasm', wasm]])) {
+  const ns = await import(pathToFileURL(require.resolve(specifier)).href);
+  check(ns.Budget === entry.Budget && ns.ENGINE === entry.ENGINE && ns.BudgetExhaustedError === entry.BudgetExhaustedError, `import of ${specifier} has the named exports of its require()`);
+}
 check(main.ENGINE === 'native' || main.ENGINE === 'wasm', `budgetkernel's ENGINE is native or wasm (got ${String(main.ENGINE)})`);
 check(wasm.ENGINE === 'wasm', 'budgetkernel/wasm runs on the wasm engine');
 // The entries share the verdict objects and the error classes.

@@ -17,8 +17,9 @@
  *      `--engine wasm`, whose stdout must be byte-identical to `<trace>.out`
  *      and whose exit status must be the one in exit-codes.json;
  *   3. the `bin` as the runtime runs one: node runs node_modules/.bin/budgetkernel
- *      (its shebang), bun `bun --bun x budgetkernel`, deno
- *      `deno run node_modules/.bin/budgetkernel`, on the first fixture.
+ *      (its shebang, or pnpm's shim), bun `bun --bun x budgetkernel`, deno
+ *      `deno run node_modules/.bin/budgetkernel` (or, where that is a shim,
+ *      the file the package's `bin` names), on the first fixture.
  * and throws an Error saying which check failed, with the command, its exit
  * status and output. It returns a summary (see {@link RuntimeSummary}).
  *
@@ -36,7 +37,7 @@
  */
 
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -116,6 +117,14 @@ function stderrAllowed(stderr, engine) {
   return stderr.includes(FALLBACK_WARNING);
 }
 
+/** The installed package's `bin.budgetkernel`. @param {string} project */
+function binOf(project) {
+  const manifest = JSON.parse(readFileSync(path.join(project, 'node_modules', 'budgetkernel', 'package.json'), 'utf8'));
+  const bin = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin?.budgetkernel;
+  if (typeof bin !== 'string') throw new Error('runtime smoke: the installed budgetkernel/package.json has no bin.budgetkernel');
+  return bin;
+}
+
 /**
  * Runs the contract smoke, the replay fixtures and the bin under `runtime`
  * in `projectDir`. Throws on the first failed check.
@@ -173,8 +182,11 @@ export async function runtimeSmoke({ runtime, projectDir, command = defaultComma
   const first = /** @type {string} */ (traces[0]);
   const firstName = first.replace(/\.jsonl$/, '');
   const bin = path.join(project, 'node_modules', '.bin', 'budgetkernel');
+  // deno runs a script, not a shell shim (pnpm's .bin entries are shims): the
+  // .bin link where it is one (npm), else the file the package's `bin` names.
+  const denoBin = lstatSync(bin, { throwIfNoEntry: false })?.isSymbolicLink() === true ? bin : path.join(project, 'node_modules', 'budgetkernel', binOf(project));
   const binArgv =
-    runtime === 'node' ? [bin] : runtime === 'bun' ? [command, '--bun', 'x', 'budgetkernel'] : [...script, bin];
+    runtime === 'node' ? [bin] : runtime === 'bun' ? [command, '--bun', 'x', 'budgetkernel'] : [...script, denoBin];
   const viaBin = await run([...binArgv, 'replay', path.join(FIXTURES, first)], project);
   if (viaBin.stdout !== readFileSync(path.join(FIXTURES, `${firstName}.out`), 'utf8') || viaBin.status !== statuses[firstName] || !stderrAllowed(viaBin.stderr, engine)) {
     throw failure(`the bin (${binArgv.join(' ')}) under ${runtime} did not replay ${first} as expected`, viaBin);
@@ -187,6 +199,6 @@ export async function runtimeSmoke({ runtime, projectDir, command = defaultComma
     nativeAddon: report.nativeAddon,
     entries: report.entries,
     fixtures,
-    bin: binArgv.map((a) => (a === bin ? 'node_modules/.bin/budgetkernel' : a === command ? runtime : a)).join(' '),
+    bin: binArgv.map((a) => (a === command ? runtime : a.startsWith(project) ? path.relative(project, a) : a)).join(' '),
   };
 }

@@ -94,6 +94,33 @@ describe.each(['node', 'bun', 'deno'] as const)('runtimeSmoke under %s without a
   }, 120_000)
 })
 
+describe("deno's permissions", () => {
+  const deno = path.join(ROOT, 'node_modules', '.bin', 'deno')
+  function probe(flags: readonly string[]): Promise<{ stdout: string; stderr: string }> {
+    const file = path.join(project, 'permissions-probe.mjs')
+    writeFileSync(file, "import { ENGINE, Budget } from 'budgetkernel'\nconsole.log(ENGINE, Budget.builder().limit('calls', 1).build().charge('calls', 2).kind)\n")
+    return new Promise((resolve, reject) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
+      delete env.BUDGETKERNEL_ENGINE
+      execFile(deno, ['run', ...flags, '--node-modules-dir=manual', file], { cwd: project, env, timeout: 60_000 }, (err, stdout, stderr) => {
+        if (err === null) resolve({ stdout, stderr })
+        else reject(new Error(`deno ${flags.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`))
+      })
+    })
+  }
+
+  it('--allow-ffi --allow-read --allow-env load the addon, with nothing on stderr', async () => {
+    expect(await probe(['--allow-ffi', '--allow-read', '--allow-env'])).toEqual({ stdout: 'native exhausted\n', stderr: '' })
+  }, 60_000)
+
+  it('without --allow-ffi the main entry falls back to wasm, and its warning names the missing permission', async () => {
+    const r = await probe(['--allow-read', '--allow-env'])
+    expect(r.stdout).toBe('wasm exhausted\n')
+    expect(r.stderr).toContain('[BUDGETKERNEL_WASM_FALLBACK]')
+    expect(r.stderr).toContain('was not loaded because Deno loads N-API addons only with --allow-ffi (run with --allow-ffi --allow-read --allow-env, or -A)')
+  }, 60_000)
+})
+
 describe('runtimeSmoke fails on a broken install, naming the check', () => {
   /** A copy of the installed project with `file` (under budgetkernel/) edited. */
   function broken(name: string, file: string, from: string, to: string): string {

@@ -133,6 +133,22 @@ for (const [name, entry] of [
       expectReason(signal, entry, 'tokens')
     })
 
+    it('a listener that releases the budget during the exhausting charge: the charge still returns its verdict, later calls throw ReleasedError', () => {
+      const budget = make(entry)
+      const other = make(entry)
+      budget.signal.addEventListener('abort', () => {
+        budget.release()
+        // Its slot may be reused at once; the outer charge must not touch it.
+        const reuser = make(entry)
+        reuser.charge('calls', 1)
+      })
+      expect(budget.chargeBatch(Uint8Array.of(3), Float64Array.of(3))).toEqual({ kind: 'continue' })
+      expect(budget.chargeMany([['calls', 1], ['tokens', 1]])).toEqual({ kind: 'exhausted', dim: 'calls' })
+      expect(budget.released).toBe(true)
+      expect(() => budget.charge('calls', 1)).toThrow(entry.ReleasedError)
+      expect(other.spent('calls')).toBe(0n)
+    })
+
     // Every charging method, and each way chargeMany crosses into the engine.
     const exhausting: ReadonlyArray<[string, (b: Budget) => unknown, Dim]> = [
       ['charge (number)', (b) => b.charge('calls', 4), 'calls'],

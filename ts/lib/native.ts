@@ -22,16 +22,27 @@ function missingBinaryError(cause: unknown): Error {
   const { platform, arch } = process
   let libc = ''
   if (platform === 'linux') {
-    const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
-    libc = header?.glibcVersionRuntime ? 'gnu' : 'musl'
+    // Deno without --allow-sys refuses getReport(); the libc is then unknown.
+    let header: { glibcVersionRuntime?: string } | undefined
+    let known = true
+    try {
+      header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
+    } catch {
+      known = false
+    }
+    libc = known ? (header?.glibcVersionRuntime ? 'gnu' : 'musl') : ''
   } else if (platform === 'win32') {
     libc = 'msvc'
   }
   const triple = [platform, arch, libc].filter(Boolean).join('-')
   const detected = libc === 'gnu' ? `${platform} ${arch} (glibc)` : libc === 'musl' ? `${platform} ${arch} (musl)` : `${platform} ${arch}`
   const lines = [
-    `budgetkernel: no native binary could be loaded for ${detected}.`,
-    `It looked for the package "budgetkernel-${triple}" (an optional dependency of budgetkernel) and the file "budgetkernel.${triple}.node" next to index.js.`,
+    denoWithoutFfi()
+      ? `budgetkernel: the native binary for ${detected} was not loaded because Deno loads N-API addons only with --allow-ffi (run with --allow-ffi --allow-read --allow-env, or -A).`
+      : `budgetkernel: no native binary could be loaded for ${detected}.`,
+    platform === 'linux' && libc === ''
+      ? `It looked for the package "budgetkernel-${triple}-gnu" or "-musl" (optional dependencies of budgetkernel) and the file "budgetkernel.${triple}-gnu.node" or "-musl.node" next to index.js.`
+      : `It looked for the package "budgetkernel-${triple}" (an optional dependency of budgetkernel) and the file "budgetkernel.${triple}.node" next to index.js.`,
     'Prebuilt binaries exist for linux x64/arm64 (glibc and musl), macOS x64/arm64 and Windows x64. If your platform is one of them, reinstall without --no-optional / --omit=optional.',
     'Otherwise build from source: install Rust (https://rustup.rs), then in a clone of the repository run `npm ci && npm run build`.',
     process.env.BUDGETKERNEL_DEBUG ? '' : 'Set BUDGETKERNEL_DEBUG=1 to attach the loader errors as `cause`.',
@@ -41,4 +52,16 @@ function missingBinaryError(cause: unknown): Error {
     Object.defineProperty(error, 'cause', { value: cause, enumerable: false, configurable: true, writable: true })
   }
   return error
+}
+
+/** Whether this is Deno without the ffi permission (the first line is all the fallback warning quotes). */
+function denoWithoutFfi(): boolean {
+  const deno = (globalThis as { Deno?: { permissions?: { querySync?: (descriptor: { name: 'ffi' }) => { state: string } } } }).Deno
+  const query = deno?.permissions?.querySync
+  if (typeof query !== 'function') return false
+  try {
+    return query.call(deno?.permissions, { name: 'ffi' }).state !== 'granted'
+  } catch {
+    return false
+  }
 }

@@ -9,10 +9,14 @@
  * - `none`: no accounting at all (the baseline);
  * - `budgetkernel`: the template cloned per request, charged three times,
  *   released when the request is answered;
+ * - `run`: the same three charges in a `template.run()` scope;
  * - `rlf`: rate-limiter-flexible's `RateLimiterMemory`, consumed (awaited)
  *   three times per request;
  * - `js`: a hand-written JavaScript budget per request (`bench/baseline.mjs`,
  *   the number flavour, with the same checks as the addon), charged three times.
+ *
+ * argv[3] picks the engine of the budgetkernel variants: `native` (the main
+ * entry forced onto the addon, the default) or `wasm` (`budgetkernel/wasm`).
  *
  * Listens on 127.0.0.1 on an ephemeral port and prints `{"port": N}` once
  * listening. `GET /__stats` (not counted) answers the requests served so
@@ -31,9 +35,15 @@ import { NumberBudget } from './baseline.mjs';
 
 const require = createRequire(import.meta.url);
 const variant = process.argv[2] ?? 'none';
+const engine = process.argv[3] ?? 'native';
+if (engine !== 'native' && engine !== 'wasm') {
+  console.error(`unknown engine ${JSON.stringify(engine)}; expected native or wasm`);
+  process.exit(2);
+}
+process.env.BUDGETKERNEL_ENGINE = 'native';
 
 /** @type {typeof import('../index.js')} */
-const { Budget } = require('../index.js');
+const { Budget } = engine === 'wasm' ? require('../wasm.js') : require('../index.js');
 const { RateLimiterMemory } = require('rate-limiter-flexible');
 
 const template = Budget.builder().limit('tokens', 4096).limitWithWarn('millis', 30000, 25000).limit('calls', 16).build();
@@ -81,6 +91,15 @@ const handlers = {
     } finally {
       budget.release();
     }
+  },
+  run(req, res) {
+    const work = parse(req);
+    const verdict = template.run((budget) => {
+      budget.charge('tokens', work.tokens);
+      budget.charge('millis', work.millis);
+      return budget.charge('calls', work.calls);
+    });
+    answer(res, verdict.kind === 'exhausted' ? 429 : 200, BODY);
   },
   rlf(req, res) {
     const work = parse(req);

@@ -2,11 +2,12 @@
 /**
  * `npm run bench:server`: what a budget adds to a real HTTP request.
  *
- * Four variants of one `node:http` server (`bench/server-app.mjs`: no
- * accounting; budgetkernel clone + 3 charges + release; rate-limiter-flexible
- * `RateLimiterMemory` consumed 3 times; a hand-written JS budget charged 3
- * times), each in its own process, loaded on loopback by autocannon running
- * in this process. All four servers are started (and warmed up) once, then
+ * Six variants of one `node:http` server (`bench/server-app.mjs`: no
+ * accounting; budgetkernel clone + 3 charges + release on the native
+ * engine; budgetkernel `run()` + 3 charges on the native and on the wasm
+ * engine; rate-limiter-flexible `RateLimiterMemory` consumed 3 times; a
+ * hand-written JS budget charged 3 times), each in its own process, loaded on loopback by autocannon running
+ * in this process. All the servers are started (and warmed up) once, then
  * loaded in turn, round after round (A B C D, A B C D, ...), so that a
  * change in machine load hits them all alike. Requests/s and latencies are
  * medians over the rounds; the overhead of a variant is the median over the
@@ -47,11 +48,14 @@ const DURATION = flag('--duration', QUICK ? 2 : 3);
 const CONNECTIONS = flag('--connections', 16);
 const WARMUP = QUICK ? 1 : 3;
 
+/** [id, server-app variant, engine, label] */
 const VARIANTS = /** @type {const} */ ([
-  ['none', 'no budget'],
-  ['budgetkernel', 'budgetkernel: clone() + 3 charges + release()'],
-  ['rlf', 'rate-limiter-flexible RateLimiterMemory, 3 awaited consume()'],
-  ['js', 'hand-written JS budget, 3 charges'],
+  ['none', 'none', 'native', 'no budget'],
+  ['budgetkernel', 'budgetkernel', 'native', 'budgetkernel native: clone() + 3 charges + release()'],
+  ['run-native', 'run', 'native', 'budgetkernel native: run() + 3 charges'],
+  ['run-wasm', 'run', 'wasm', 'budgetkernel wasm: run() + 3 charges'],
+  ['rlf', 'rlf', 'native', 'rate-limiter-flexible RateLimiterMemory, 3 awaited consume()'],
+  ['js', 'js', 'native', 'hand-written JS budget, 3 charges'],
 ]);
 
 const APP = fileURLToPath(new URL('./server-app.mjs', import.meta.url));
@@ -59,11 +63,12 @@ const APP = fileURLToPath(new URL('./server-app.mjs', import.meta.url));
 /**
  * Starts one variant's server process and resolves with its port.
  * @param {string} variant
+ * @param {string} engine
  * @returns {Promise<{ port: number, stop: () => Promise<void> }>}
  */
-function start(variant) {
+function start(variant, engine) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [APP, variant], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+    const child = spawn(process.execPath, [APP, variant, engine], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
     let out = '';
     child.on('error', reject);
     child.on('exit', (code) => {
@@ -118,7 +123,7 @@ const load1 = os.loadavg()[0];
 const started = Date.now();
 const servers = [];
 try {
-  for (const [id] of VARIANTS) servers.push({ id, ...(await start(id)) });
+  for (const [id, variant, engine] of VARIANTS) servers.push({ id, ...(await start(variant, engine)) });
   for (const server of servers) await load(server.port, WARMUP);
   for (let round = 0; round < ROUNDS; round++) {
     /** @type {number | undefined} */
@@ -154,7 +159,7 @@ try {
 }
 const load2 = os.loadavg()[0];
 
-const rows = VARIANTS.map(([id, label]) => {
+const rows = VARIANTS.map(([id, , , label]) => {
   const run = /** @type {(typeof runs)[string]} */ (runs[id]);
   return {
     id,

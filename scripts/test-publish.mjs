@@ -313,7 +313,9 @@ async function main(argv) {
 
     t = Date.now()
     const pnpmProject = newProject(work, 'pnpm')
-    const pnpmEnv = { ...env, npm_config_store_dir: path.join(work, 'pnpm-store'), npm_config_minimum_release_age: '0' }
+    // pnpm keeps its store, metadata cache and state under the XDG directories: temporary ones here.
+    const xdg = Object.fromEntries(['DATA', 'CACHE', 'STATE', 'CONFIG'].map((d) => [`XDG_${d}_HOME`, path.join(work, 'xdg', d.toLowerCase())]))
+    const pnpmEnv = { ...env, ...xdg }
     const pnpm = (args) => sh(process.execPath, [PNPM, ...args], { cwd: pnpmProject, env: pnpmEnv })
     const pnpmInstall = pnpm(['add', NAME, '--registry', registry.url])
     if (record(`pnpm ${pnpm(['--version']).stdout.toString().trim()} add ${NAME}`, pnpmInstall.status === 0, `${pnpmInstall.stdout}${pnpmInstall.stderr}`)) {
@@ -329,7 +331,9 @@ async function main(argv) {
     writeFileSync(path.join(yarnProject, '.yarnrc.yml'), [
       `npmRegistryServer: "${registry.url.replace(/\/$/, '')}"`, 'unsafeHttpWhitelist: ["127.0.0.1"]', 'nodeLinker: node-modules',
       // Yarn quarantines versions younger than its age gate; this one was published seconds ago.
-      'npmMinimalAgeGate: 0', 'enableTelemetry: false', 'enableGlobalCache: false', `cacheFolder: "${path.join(work, 'yarn-cache')}"`, '',
+      'npmMinimalAgeGate: 0', 'enableTelemetry: false', 'enableGlobalCache: false', `cacheFolder: "${path.join(work, 'yarn-cache')}"`,
+      // Its metadata cache too (by default ~/.yarn/berry, where a packument of an earlier run's registry would be reused).
+      `globalFolder: "${path.join(work, 'yarn-global')}"`, '',
     ].join('\n'))
     writeFileSync(path.join(yarnProject, 'yarn.lock'), '')
     const yarnEnv = { ...env, YARN_ENABLE_IMMUTABLE_INSTALLS: 'false', YARN_ENABLE_PROGRESS_BARS: 'false' }

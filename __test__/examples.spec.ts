@@ -194,3 +194,31 @@ describe('examples/http-quota.mjs', () => {
     expect(lines).toContain('http-quota: server closed')
   }, 60_000)
 })
+
+describe('examples/abort-signal.mjs', () => {
+  it('cancels the streaming fetch on the exhausting charge and refuses the next request', async () => {
+    // tokens 20 (warn 15), one token per line received:
+    //   line 16: 16 > 15, the first warn
+    //   line 21: 21 > 20, exhausted: the signal aborts inside that charge (its
+    //            listener prints before the charge's own line), the body's next
+    //            read rejects with the BudgetExhaustedError, the server (200
+    //            lines) sees the connection close early
+    //   the second fetch, on the aborted signal, is never sent: 1 request
+    const r = await node([path.join(ROOT, 'examples', 'abort-signal.mjs')])
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    expect(r.stdout.split('\n')).toEqual([
+      'fetch: 200, streaming',
+      'line 16: warn on tokens',
+      'signal aborted: BUDGET_EXHAUSTED on tokens',
+      'line 21: exhausted on tokens',
+      'fetch: rejected with BudgetExhaustedError (tokens) after 21 lines',
+      'server: the client closed the connection before the end of the answer',
+      'second fetch: rejected before sending (BUDGET_EXHAUSTED)',
+      'server: 1 request(s) received',
+      'tokens: spent 21, remaining 0',
+      'abort-signal: server closed',
+      '',
+    ])
+  }, 60_000)
+})

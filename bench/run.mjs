@@ -17,7 +17,8 @@
  * not of single calls (a single 30 ns call is below what a timer resolves).
  *
  * Flags: --engines (only the native-vs-wasm table, bench/engines.mjs),
- * --redis (only the shared-budget section, bench/redis.mjs), --quick,
+ * --redis (only the shared-budget section, bench/redis.mjs), --signal (only
+ * budget.signal's cost, bench/signal.mjs), --quick,
  * --no-rust (skip cargo bench), --no-floor-build (use
  * bench/.build as it is), --no-write (print only, do not write RESULTS.md
  * and results.svg).
@@ -45,6 +46,11 @@ const QUICK = argv.has('--quick');
 if (argv.has('--engines')) {
   // The facade on the native and the wasm engine side by side (bench/engines.mjs).
   await import('./engines.mjs');
+  process.exit(0);
+}
+if (argv.has('--signal')) {
+  // What budget.signal costs budgets that never read it (bench/signal.mjs).
+  await import('./signal.mjs');
   process.exit(0);
 }
 if (argv.has('--redis')) {

@@ -121,6 +121,27 @@ export declare class Budget {
      */
     reset(): void;
     /**
+     * An `AbortSignal` that aborts the first time a charge on this budget
+     * (`charge`, `chargeMany` or `chargeBatch`) returns `exhausted`, with a
+     * {@link BudgetExhaustedError} of that verdict's `dim` as its `reason`.
+     * Pass it to `fetch`, timers, streams or anything that takes a signal.
+     *
+     * - Made on first read: a budget that never reads it pays nothing.
+     *   Read when the budget is already past a limit, it is already aborted
+     *   (`reason.dim` is the first such dimension in {@link DIMS} order).
+     * - It aborts once, during the exhausting charge (its `abort` listeners
+     *   run before the charge returns its verdict); later charges, warnings
+     *   and refused calls (which change nothing) never abort it.
+     * - After {@link Budget.reset} an aborted signal stays aborted, and the
+     *   next read returns a fresh one; a signal not yet aborted is kept.
+     * - A clone (and a `run()` scope's budget) has its own signal, which
+     *   starts aborted if the clone starts past a limit.
+     * - {@link Budget.release} never aborts it.
+     *
+     * @throws {ReleasedError} the budget was released.
+     */
+    get signal(): AbortSignal;
+    /**
      * An independent copy: same limits, warn thresholds and spent counters.
      * Charging one never affects the other. The copy has its own lifetime:
      * releasing either leaves the other usable.

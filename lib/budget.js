@@ -19,6 +19,7 @@ const types_1 = require("node:util/types");
 const amounts_1 = require("./amounts");
 const dims_1 = require("./dims");
 const errors_1 = require("./errors");
+const signal_1 = require("./signal");
 const values_1 = require("./values");
 const verdicts_1 = require("./verdicts");
 /**
@@ -369,6 +370,8 @@ function chargeRecord(engine, handle, record) {
 class Budget {
     #kernel;
     #handle;
+    /** Made by the first read of `signal` (./signal); tripped where a charge returns `exhausted`. */
+    #signal = undefined;
     /**
      * Budgets come from {@link Budget.builder}, {@link Budget.clone} and
      * {@link Budget.run}; calling `new Budget()` throws a `TypeError`.
@@ -418,6 +421,8 @@ class Budget {
             code = engine.chargeBig(handle, index, amount);
         else
             throw this.#unlessReleased((0, amounts_1.amountTypeError)(amount, 'amount'));
+        if (code >= verdicts_1.EXHAUSTED)
+            this.#signal?.trip(dims_1.DIMS[code - verdicts_1.EXHAUSTED]);
         if (code >= 0)
             return verdicts_1.VERDICTS[code];
         throw failure(engine, undefined, [amount]);
@@ -455,6 +460,8 @@ class Budget {
         else {
             throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${(0, values_1.describe)(charges)}`);
         }
+        if (code >= verdicts_1.EXHAUSTED)
+            this.#signal?.trip(dims_1.DIMS[code - verdicts_1.EXHAUSTED]);
         if (code >= 0)
             return verdicts_1.VERDICTS[code];
         throw failure(engine, amounts_1.chargeAmountName);
@@ -499,6 +506,8 @@ class Budget {
         else {
             throw new TypeError(`amounts must be a Float64Array or a BigUint64Array, got ${(0, values_1.describe)(amounts)}`);
         }
+        if (code >= verdicts_1.EXHAUSTED)
+            this.#signal?.trip(dims_1.DIMS[code - verdicts_1.EXHAUSTED]);
         if (code >= 0)
             return verdicts_1.VERDICTS[code];
         throw failure(engine, (at) => `amounts[${at}]`, amounts, dims);
@@ -538,6 +547,38 @@ class Budget {
         const engine = this.#kernel.engine;
         if (engine.reset(this.#handle) < 0)
             throw failure(engine);
+        this.#signal?.reset();
+    }
+    /**
+     * An `AbortSignal` that aborts the first time a charge on this budget
+     * (`charge`, `chargeMany` or `chargeBatch`) returns `exhausted`, with a
+     * {@link BudgetExhaustedError} of that verdict's `dim` as its `reason`.
+     * Pass it to `fetch`, timers, streams or anything that takes a signal.
+     *
+     * - Made on first read: a budget that never reads it pays nothing.
+     *   Read when the budget is already past a limit, it is already aborted
+     *   (`reason.dim` is the first such dimension in {@link DIMS} order).
+     * - It aborts once, during the exhausting charge (its `abort` listeners
+     *   run before the charge returns its verdict); later charges, warnings
+     *   and refused calls (which change nothing) never abort it.
+     * - After {@link Budget.reset} an aborted signal stays aborted, and the
+     *   next read returns a fresh one; a signal not yet aborted is kept.
+     * - A clone (and a `run()` scope's budget) has its own signal, which
+     *   starts aborted if the clone starts past a limit.
+     * - {@link Budget.release} never aborts it.
+     *
+     * @throws {ReleasedError} the budget was released.
+     */
+    get signal() {
+        const handle = this.#handle;
+        if (handle === RELEASED)
+            throw new errors_1.ReleasedError();
+        let signal = this.#signal;
+        if (signal === undefined) {
+            signal = new signal_1.ExhaustionSignal((0, signal_1.exhaustedDim)(this.#kernel.engine, handle));
+            this.#signal = signal;
+        }
+        return signal.signal;
     }
     /**
      * An independent copy: same limits, warn thresholds and spent counters.

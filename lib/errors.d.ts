@@ -86,3 +86,20 @@ export declare class ReleasedError extends Error {
     /** The addon throws these itself; the constructor is public so that adapters and tests can make the same error. */
     constructor(message?: string);
 }
+/** The code of a {@link BudgetExhaustedError}. */
+export type BudgetExhaustedErrorCode = 'BUDGET_EXHAUSTED';
+/**
+ * The reason `budget.signal` aborts with: a charge on the budget returned
+ * `exhausted` on {@link BudgetExhaustedError.dim}. `fetch`, timers and
+ * streams that take the signal reject with this very object. Not a
+ * {@link BudgetError}: nothing was refused (the charge was applied and
+ * returned its verdict); it reports that work should stop.
+ */
+export declare class BudgetExhaustedError extends Error {
+    /** Always `'BUDGET_EXHAUSTED'`. */
+    readonly code: BudgetExhaustedErrorCode;
+    /** The dimension the exhausting charge passed the limit of. */
+    readonly dim: Dim;
+    /** The facade makes these itself; the constructor is public so that adapters and tests can make the same error. */
+    constructor(dim: Dim, message?: string);
+}

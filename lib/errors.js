@@ -1,7 +1,7 @@
 "use strict";
 // The kernel's refusals as JavaScript errors, with a stable `code`.
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.ReleasedError = exports.StoreError = exports.ChargeError = exports.BuilderError = exports.BudgetError = void 0;
+exports.BudgetExhaustedError = exports.ReleasedError = exports.StoreError = exports.ChargeError = exports.BuilderError = exports.BudgetError = void 0;
 /**
  * A rule of the kernel was refused. Bad values (wrong types, out-of-range
  * amounts) are `TypeError`/`RangeError` instead; a `BudgetError` means the
@@ -90,3 +90,25 @@ class ReleasedError extends Error {
     }
 }
 exports.ReleasedError = ReleasedError;
+/**
+ * The reason `budget.signal` aborts with: a charge on the budget returned
+ * `exhausted` on {@link BudgetExhaustedError.dim}. `fetch`, timers and
+ * streams that take the signal reject with this very object. Not a
+ * {@link BudgetError}: nothing was refused (the charge was applied and
+ * returned its verdict); it reports that work should stop.
+ */
+class BudgetExhaustedError extends Error {
+    /** Always `'BUDGET_EXHAUSTED'`. */
+    code = 'BUDGET_EXHAUSTED';
+    /** The dimension the exhausting charge passed the limit of. */
+    dim;
+    /** The facade makes these itself; the constructor is public so that adapters and tests can make the same error. */
+    constructor(dim, message = `budgetkernel: the budget is exhausted (${dim} passed its limit)`) {
+        super(message);
+        this.dim = dim;
+    }
+    static {
+        Object.defineProperty(this.prototype, 'name', { value: 'BudgetExhaustedError', writable: true, configurable: true });
+    }
+}
+exports.BudgetExhaustedError = BudgetExhaustedError;

@@ -139,9 +139,10 @@ await step('vitest run (native engine)', () => vitest('vitest', [], { BUDGETKERN
 // the main entry use it): every semantic, hostile, model, property,
 // lifetime, typing, example and differential suite. The Redis suites run
 // once (the store only validates declarations with an engine, any engine),
-// and packaging/publish/panic test the native artifacts themselves.
+// packaging/publish/panic test the native artifacts themselves, and runtimes
+// runs bun, deno and node on both engines itself.
 await step('vitest run (wasm engine)', () =>
-  vitest('vitest-wasm', ['--exclude', '__test__/redis*.spec.ts', '--exclude', '__test__/packaging.spec.ts', '--exclude', '__test__/publish*.spec.ts', '--exclude', '__test__/panic.spec.ts'], { BUDGETKERNEL_ENGINE: 'wasm' }),
+  vitest('vitest-wasm', ['--exclude', '__test__/redis*.spec.ts', '--exclude', '__test__/packaging.spec.ts', '--exclude', '__test__/publish*.spec.ts', '--exclude', '__test__/panic.spec.ts', '--exclude', '__test__/runtimes*.spec.ts'], { BUDGETKERNEL_ENGINE: 'wasm' }),
 )
 
 await step('vitest run, semantic suites against the safe-map addon', async () => {

@@ -11,9 +11,10 @@ import { isBigUint64Array, isFloat64Array, isUint8Array } from 'node:util/types'
 import { chargeAmountName, checkedAmount, amountRangeError, amountTypeError, toU64, type Amount } from './amounts'
 import { DIMS, dimIndex, dimIndexOf, dimTypeError, type Dim } from './dims'
 import { BuilderError, ChargeError, ReleasedError } from './errors'
+import { ExhaustionSignal, exhaustedDim } from './signal'
 import type { Engine } from './engine'
 import { describe } from './values'
-import { VERDICTS, type Verdict } from './verdicts'
+import { EXHAUSTED, VERDICTS, type Verdict } from './verdicts'
 
 /**
  * Turns the binding's last recorded failure into the documented error.
@@ -391,6 +392,8 @@ function chargeRecord(engine: Engine, handle: number, record: Readonly<Record<st
 export class Budget {
   #kernel: Kernel
   #handle: number
+  /** Made by the first read of `signal` (./signal); tripped where a charge returns `exhausted`. */
+  #signal: ExhaustionSignal | undefined = undefined
 
   /**
    * Budgets come from {@link Budget.builder}, {@link Budget.clone} and
@@ -438,6 +441,7 @@ export class Budget {
     if (typeof amount === 'number') code = engine.charge(handle, index, amount)
     else if (typeof amount === 'bigint') code = engine.chargeBig(handle, index, amount)
     else throw this.#unlessReleased(amountTypeError(amount, 'amount'))
+    if (code >= EXHAUSTED) this.#signal?.trip(DIMS[code - EXHAUSTED] as Dim)
     if (code >= 0) return VERDICTS[code] as Verdict
     throw failure(engine, undefined, [amount])
   }
@@ -472,6 +476,7 @@ export class Budget {
     } else {
       throw new TypeError(`charges must be an array of [dim, amount] pairs or a plain object of amounts by dimension, got ${describe(charges)}`)
     }
+    if (code >= EXHAUSTED) this.#signal?.trip(DIMS[code - EXHAUSTED] as Dim)
     if (code >= 0) return VERDICTS[code] as Verdict
     throw failure(engine, chargeAmountName)
   }
@@ -510,6 +515,7 @@ export class Budget {
     } else {
       throw new TypeError(`amounts must be a Float64Array or a BigUint64Array, got ${describe(amounts)}`)
     }
+    if (code >= EXHAUSTED) this.#signal?.trip(DIMS[code - EXHAUSTED] as Dim)
     if (code >= 0) return VERDICTS[code] as Verdict
     throw failure(engine, (at) => `amounts[${at}]`, amounts, dims)
   }
@@ -548,6 +554,38 @@ export class Budget {
   reset(): void {
     const engine = this.#kernel.engine
     if (engine.reset(this.#handle) < 0) throw failure(engine)
+    this.#signal?.reset()
+  }
+
+  /**
+   * An `AbortSignal` that aborts the first time a charge on this budget
+   * (`charge`, `chargeMany` or `chargeBatch`) returns `exhausted`, with a
+   * {@link BudgetExhaustedError} of that verdict's `dim` as its `reason`.
+   * Pass it to `fetch`, timers, streams or anything that takes a signal.
+   *
+   * - Made on first read: a budget that never reads it pays nothing.
+   *   Read when the budget is already past a limit, it is already aborted
+   *   (`reason.dim` is the first such dimension in {@link DIMS} order).
+   * - It aborts once, during the exhausting charge (its `abort` listeners
+   *   run before the charge returns its verdict); later charges, warnings
+   *   and refused calls (which change nothing) never abort it.
+   * - After {@link Budget.reset} an aborted signal stays aborted, and the
+   *   next read returns a fresh one; a signal not yet aborted is kept.
+   * - A clone (and a `run()` scope's budget) has its own signal, which
+   *   starts aborted if the clone starts past a limit.
+   * - {@link Budget.release} never aborts it.
+   *
+   * @throws {ReleasedError} the budget was released.
+   */
+  get signal(): AbortSignal {
+    const handle = this.#handle
+    if (handle === RELEASED) throw new ReleasedError()
+    let signal = this.#signal
+    if (signal === undefined) {
+      signal = new ExhaustionSignal(exhaustedDim(this.#kernel.engine, handle))
+      this.#signal = signal
+    }
+    return signal.signal
   }
 
   /**

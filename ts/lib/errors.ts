@@ -147,3 +147,34 @@ export class ReleasedError extends Error {
     Object.defineProperty(this.prototype, 'name', { value: 'ReleasedError', writable: true, configurable: true })
   }
 }
+
+// ---------------------------------------------------------------------------
+// Exhaustion, as an abort reason
+// ---------------------------------------------------------------------------
+
+/** The code of a {@link BudgetExhaustedError}. */
+export type BudgetExhaustedErrorCode = 'BUDGET_EXHAUSTED'
+
+/**
+ * The reason `budget.signal` aborts with: a charge on the budget returned
+ * `exhausted` on {@link BudgetExhaustedError.dim}. `fetch`, timers and
+ * streams that take the signal reject with this very object. Not a
+ * {@link BudgetError}: nothing was refused (the charge was applied and
+ * returned its verdict); it reports that work should stop.
+ */
+export class BudgetExhaustedError extends Error {
+  /** Always `'BUDGET_EXHAUSTED'`. */
+  readonly code: BudgetExhaustedErrorCode = 'BUDGET_EXHAUSTED'
+  /** The dimension the exhausting charge passed the limit of. */
+  readonly dim: Dim
+
+  /** The facade makes these itself; the constructor is public so that adapters and tests can make the same error. */
+  constructor(dim: Dim, message = `budgetkernel: the budget is exhausted (${dim} passed its limit)`) {
+    super(message)
+    this.dim = dim
+  }
+
+  static {
+    Object.defineProperty(this.prototype, 'name', { value: 'BudgetExhaustedError', writable: true, configurable: true })
+  }
+}

@@ -7,10 +7,12 @@ export type { Amount } from './amounts'
 export { worst, isContinuing, isExhausted, type Verdict } from './verdicts'
 export {
   BudgetError,
+  BudgetExhaustedError,
   BuilderError,
   ChargeError,
   ReleasedError,
   type BudgetErrorCode,
+  type BudgetExhaustedErrorCode,
   type BuilderErrorCode,
   type ChargeErrorCode,
   type ReleasedErrorCode,

@@ -43,6 +43,7 @@ import { EMULATED_NODE_VERSION, ROOT, TARGETS, binaryPath, declaredTargets } fro
 import { HOSTS, emulator, runNode } from './cross-test.mjs'
 import { expectedOptionalDependencies } from './publish.mjs'
 import { startRegistry } from './registry.mjs'
+import { runtimeSmoke } from './runtime-smoke.mjs'
 
 const MANIFEST = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const NAME = MANIFEST.name
@@ -233,6 +234,21 @@ function checkProject(label, project, { expectPackages, expectEngine, expectBina
   return got
 }
 
+/**
+ * scripts/runtime-smoke.mjs (the runtimes' contract smoke, every fixture on
+ * both engines, the bin) on an installed project, under node, bun and deno.
+ */
+async function runtimes(label, project, engine) {
+  for (const runtime of /** @type {const} */ (['node', 'bun', 'deno'])) {
+    try {
+      const summary = await runtimeSmoke({ runtime, projectDir: project, engine })
+      record(`${label}: ${runtime} ${summary.version}: contract smoke (${summary.entries.budgetkernel?.engine} engine), ${summary.fixtures.length} fixture replays, the bin (${summary.bin})`, true)
+    } catch (error) {
+      record(`${label}: ${runtime}: runtime smoke (scripts/runtime-smoke.mjs) on the ${engine} engine`, false, error instanceof Error ? error.message : String(error))
+    }
+  }
+}
+
 function sortKeys(o) {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)))
 }
@@ -308,6 +324,7 @@ async function main(argv) {
         bin: (args) => sh('npx', ['--no', NAME, ...args], { cwd: npmProject, env }),
       })
       reference = portable(got)
+      await runtimes('x64 npm', npmProject, 'native')
     }
     timings.npm = Date.now() - t
 
@@ -355,6 +372,7 @@ async function main(argv) {
         expectPackages: [`${NAME}@${VERSION}`], expectEngine: 'wasm', expectBinary: undefined, node: hostNode(omitProject),
         bin: (args) => sh('npx', ['--no', NAME, ...args], { cwd: omitProject, env }), reference,
       })
+      await runtimes('x64 npm --omit=optional', omitProject, 'wasm')
     }
     timings.omitOptional = Date.now() - t
 

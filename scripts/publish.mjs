@@ -108,8 +108,8 @@ export function publish({ registry, artifacts, provenance = false, env: baseEnv 
     // 4. The main package, once its pins are exactly what they must be.
     const staged = JSON.parse(readFileSync(path.join(pkg, 'package.json'), 'utf8'))
     const expected = expectedOptionalDependencies()
-    if (JSON.stringify(staged.optionalDependencies, Object.keys(expected).sort()) !== JSON.stringify(expected, Object.keys(expected).sort()) ||
-      Object.keys(staged.optionalDependencies ?? {}).length !== Object.keys(expected).length) {
+    const sorted = (o) => JSON.stringify(Object.entries(o ?? {}).sort(([a], [b]) => a.localeCompare(b)))
+    if (sorted(staged.optionalDependencies) !== sorted(expected)) {
       throw new Error(`publish: optionalDependencies after napi pre-publish are ${JSON.stringify(staged.optionalDependencies)}, expected exactly ${JSON.stringify(expected)}`)
     }
     run('npm', ['publish', '--ignore-scripts'], { cwd: pkg, env })

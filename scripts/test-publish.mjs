@@ -51,7 +51,7 @@ const VERSION = MANIFEST.version
 const FIXTURES = path.join(ROOT, '__test__', 'fixtures', 'traces')
 const TRACES = readdirSync(FIXTURES).filter((f) => f.endsWith('.jsonl')).sort()
 const STATUS = JSON.parse(readFileSync(path.join(FIXTURES, 'exit-codes.json'), 'utf8'))
-const PNPM = path.join(ROOT, 'node_modules', 'pnpm', 'bin', 'pnpm.mjs')
+const PNPM = path.join(ROOT, 'node_modules', 'pnpm', JSON.parse(readFileSync(path.join(ROOT, 'node_modules', 'pnpm', 'package.json'), 'utf8')).bin.pnpm)
 const YARN = path.join(ROOT, 'node_modules', '@yarnpkg', 'cli-dist', 'bin', 'yarn.js')
 
 /** @type {Array<{ name: string, ok: boolean }>} */

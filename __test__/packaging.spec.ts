@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { userEnv } from '../scripts/user-env.mjs'
 import { NATIVE, PLATFORM, PLATFORM_PACKAGE } from './platform.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -19,33 +20,16 @@ const PLATFORM_DIR = path.join(ROOT, 'npm', PLATFORM)
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
 const FIXTURES = path.join(ROOT, '__test__', 'fixtures', 'traces')
 
-/**
- * The environment of a user's shell: nothing inherited from an `npm test`
- * run (npm_* variables, this repo's node_modules/.bin on PATH, NODE_PATH,
- * NODE_OPTIONS).
- */
-function userEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k.toLowerCase().startsWith('npm_') || k === 'NODE_PATH' || k === 'NODE_OPTIONS' || k === 'INIT_CWD') continue
-    env[k] = v
-  }
-  env.PATH = (process.env.PATH ?? '')
-    .split(path.delimiter)
-    .filter((p) => !p.startsWith(ROOT))
-    .join(path.delimiter)
-  return env
-}
-
 interface Result {
   status: number | null
   stdout: string
   stderr: string
 }
 
-function exec(cmd: string, args: readonly string[], cwd: string, input?: string): Promise<Result> {
+/** Runs `cmd` as a user would (scripts/user-env.mjs), with `env` on top. */
+function exec(cmd: string, args: readonly string[], cwd: string, input?: string, env: NodeJS.ProcessEnv = {}): Promise<Result> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { cwd, env: userEnv(), maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
+    const child = execFile(cmd, args, { cwd, env: userEnv(env, { stripPathUnder: ROOT }), maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
       const code = (err as { code?: unknown } | null)?.code
       resolve({ status: err === null ? 0 : typeof code === 'number' ? code : null, stdout, stderr })
     })
@@ -54,7 +38,7 @@ function exec(cmd: string, args: readonly string[], cwd: string, input?: string)
 }
 
 const npm = (args: readonly string[], cwd: string) => exec('npm', args, cwd)
-const node = (args: readonly string[], cwd: string, input?: string) => exec(process.execPath, args, cwd, input)
+const node = (args: readonly string[], cwd: string, input?: string, env?: NodeJS.ProcessEnv) => exec(process.execPath, args, cwd, input, env)
 
 function must(r: Result, what: string): Result {
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`)
@@ -338,7 +322,7 @@ describe('the installed package', () => {
     expect(typed.status).toBe(0)
   }, 120_000)
 
-  it('without its platform package, loading fails with one clear error (platform, libc, package, how to build) and the CLI exits 70', async () => {
+  it('without its platform package: forced native fails with one clear error (platform, libc, package, how to build) and the CLI exits 70; unforced, the wasm engine takes over with one warning', async () => {
     // A user who installed with --omit=optional, or on a platform with no
     // prebuilt binary: only the root tarball.
     const bare = path.join(work, 'bare-project')
@@ -349,7 +333,8 @@ describe('the installed package', () => {
       'npm install of the root tarball alone',
     )
     expect(existsSync(path.join(bare, 'node_modules', PLATFORM_PACKAGE))).toBe(false)
-    const r = await node(['-e', "try { require('budgetkernel'); console.log('loaded') } catch (e) { console.log(JSON.stringify({ message: String(e.message) })) }"], bare)
+    const native = { BUDGETKERNEL_ENGINE: 'native' }
+    const r = await node(['-e', "try { require('budgetkernel'); console.log('loaded') } catch (e) { console.log(JSON.stringify({ message: String(e.message) })) }"], bare, undefined, native)
     expect(r.status, r.stderr).toBe(0)
     const { message } = JSON.parse(r.stdout) as { message: string }
     expect(message).toContain(process.platform)
@@ -359,9 +344,21 @@ describe('the installed package', () => {
     expect(message).toContain(PLATFORM_PACKAGE)
     expect(message).toMatch(/build from source/i)
     expect(message).not.toMatch(/Cannot find module/)
-    const cli = await exec('npx', ['--offline', '--no', 'budgetkernel', 'replay', '-'], bare, '{"op":"reset"}\n')
+    const cli = await exec('npx', ['--offline', '--no', 'budgetkernel', 'replay', '-'], bare, '{"op":"reset"}\n', native)
     expect(cli.status).toBe(70)
     expect(cli.stdout).toBe('')
     expect(cli.stderr).toContain(PLATFORM_PACKAGE)
+
+    // Not forced (what a user gets): the same package runs on wasm, and
+    // says so once, naming the package that would make it native.
+    const probe = "const bk = require('budgetkernel'); const b = bk.Budget.builder().limit('calls', 2).build(); b.charge('calls', 2); console.log(b.charge('calls', 1).kind, bk.ENGINE)"
+    const fallback = await node(['-e', probe], bare)
+    expect(fallback.status, fallback.stderr).toBe(0)
+    expect(fallback.stdout).toBe('exhausted wasm\n')
+    expect(fallback.stderr.match(/BUDGETKERNEL_WASM_FALLBACK/g)?.length, fallback.stderr).toBe(1)
+    expect(fallback.stderr, fallback.stderr).toContain(PLATFORM_PACKAGE)
+    const replayed = await exec('npx', ['--offline', '--no', 'budgetkernel', 'replay', '-'], bare, '{"op":"build","limits":[{"dim":"calls","limit":1}]}\n{"op":"charge","dim":"calls","amount":2}\n')
+    expect(replayed.status, replayed.stderr).toBe(0)
+    expect(replayed.stdout).toContain('exhausted')
   }, 60_000)
 })

@@ -87,7 +87,10 @@ function selectEngine() {
         catch (error) {
             engine = loadWasmEngine();
             name = 'wasm';
-            const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+            // What failed and where the loader looked (the package a user can
+            // install to get the native engine); the rest of the loader's message
+            // is advice for when nothing loads at all.
+            const reason = error instanceof Error ? error.message.split('\n').slice(0, 2).join(' ') : String(error);
             process.emitWarning(`${reason} Using the WebAssembly engine instead (same results, slower per call); set BUDGETKERNEL_ENGINE=wasm to choose it explicitly, or BUDGETKERNEL_ENGINE=native to make this an error.`, { type: 'BudgetkernelWarning', code: exports.FALLBACK_WARNING });
         }
         selected = { engine, name };

@@ -55,7 +55,7 @@ function missingBinaryError(cause) {
     }
     return error;
 }
-/** Whether this is Deno without the ffi permission (the first line is all the fallback warning quotes). */
+/** Whether this is Deno without the ffi permission (the fallback warning quotes only the first two lines). */
 function denoWithoutFfi() {
     const deno = globalThis.Deno;
     const query = deno?.permissions?.querySync;

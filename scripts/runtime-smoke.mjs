@@ -40,6 +40,7 @@ import { execFile } from 'node:child_process';
 import { lstatSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { userEnv } from './user-env.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = path.join(ROOT, '__test__', 'fixtures', 'traces');
@@ -72,21 +73,6 @@ function scriptArgs(runtime, command) {
 }
 
 /**
- * The environment of a user's shell: nothing from an npm or vitest run that
- * could change what loads (npm_*, NODE_OPTIONS, NODE_PATH, BUDGETKERNEL_ENGINE).
- */
-function userEnv() {
-  /** @type {NodeJS.ProcessEnv} */
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k.toLowerCase().startsWith('npm_') || k === 'NODE_PATH' || k === 'NODE_OPTIONS' || k === 'INIT_CWD' || k === 'BUDGETKERNEL_ENGINE' || k.startsWith('VITEST')) continue;
-    env[k] = v;
-  }
-  env.NO_COLOR = '1';
-  return env;
-}
-
-/**
  * @param {readonly string[]} argv
  * @param {string} cwd
  * @returns {Promise<{ argv: readonly string[], status: number | null, stdout: string, stderr: string }>}
@@ -94,7 +80,7 @@ function userEnv() {
 function run(argv, cwd) {
   return new Promise((resolve) => {
     const [file, ...args] = argv;
-    execFile(/** @type {string} */ (file), args, { cwd, env: userEnv(), encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(/** @type {string} */ (file), args, { cwd, env: userEnv({ NO_COLOR: '1' }), encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
       const code = /** @type {{ code?: unknown } | null} */ (err)?.code;
       resolve({ argv, status: err === null ? 0 : typeof code === 'number' ? code : null, stdout, stderr });
     });

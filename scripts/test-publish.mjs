@@ -47,6 +47,7 @@ import { HOSTS, emulator, runNode } from './cross-test.mjs'
 import { expectedOptionalDependencies } from './publish.mjs'
 import { startRegistry } from './registry.mjs'
 import { runtimeSmoke } from './runtime-smoke.mjs'
+import { userEnv } from './user-env.mjs'
 
 const MANIFEST = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const NAME = MANIFEST.name
@@ -63,17 +64,6 @@ function record(name, ok, detail) {
   results.push({ name, ok })
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${ok || detail === undefined ? '' : `\n     ${String(detail).trim().split('\n').join('\n     ')}`}`)
   return ok
-}
-
-/** A user's shell: nothing from an `npm test` run (npm_* variables, this repo's node_modules/.bin, NODE_OPTIONS). */
-function userEnv(extra) {
-  const env = {}
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k.toLowerCase().startsWith('npm_') || ['NODE_PATH', 'NODE_OPTIONS', 'INIT_CWD', 'BUDGETKERNEL_ENGINE'].includes(k)) continue
-    env[k] = v
-  }
-  env.PATH = (process.env.PATH ?? '').split(path.delimiter).filter((p) => !p.startsWith(ROOT)).join(path.delimiter)
-  return { ...env, ...extra }
 }
 
 function sh(command, args, { cwd, env, input }) {
@@ -245,7 +235,7 @@ async function main(argv) {
     const npmrc = path.join(work, 'npmrc')
     const host = registry.url.replace(/^http:/, '')
     writeFileSync(npmrc, `registry=${registry.url}\n${host}:_authToken=${token}\n`)
-    const env = userEnv({ npm_config_userconfig: npmrc, npm_config_cache: path.join(work, 'npm-cache'), npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', NO_COLOR: '1' })
+    const env = userEnv({ npm_config_userconfig: npmrc, npm_config_cache: path.join(work, 'npm-cache'), npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', NO_COLOR: '1' }, { stripPathUnder: ROOT })
 
     let t = Date.now()
     const published = sh(process.execPath, [path.join(ROOT, 'scripts', 'publish.mjs'), '--registry', registry.url, '--artifacts', artifacts], { cwd: ROOT, env })

@@ -54,7 +54,7 @@ function missingBinaryError(cause: unknown): Error {
   return error
 }
 
-/** Whether this is Deno without the ffi permission (the first line is all the fallback warning quotes). */
+/** Whether this is Deno without the ffi permission (the fallback warning quotes only the first two lines). */
 function denoWithoutFfi(): boolean {
   const deno = (globalThis as { Deno?: { permissions?: { querySync?: (descriptor: { name: 'ffi' }) => { state: string } } } }).Deno
   const query = deno?.permissions?.querySync

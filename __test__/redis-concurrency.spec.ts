@@ -1,6 +1,7 @@
-// Checkpoints are serialized: many processes charging one Redis budget at
-// once get exactly `limit` charges through, and nothing is lost. Then the
-// same store on a real Redis Cluster (ioredis Cluster and node-redis).
+// Checkpoints are serialized: many processes (two on each client library)
+// charging one Redis budget at once get exactly `limit` charges through, and
+// nothing is lost. Then the same store on a real Redis Cluster (ioredis
+// Cluster and node-redis 4, 5 and 6 createCluster).
 
 import { execFile } from 'node:child_process'
 import path from 'node:path'
@@ -13,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisBudgets } from '../redis.js'
 import { RedisCluster, RedisServer } from './redis-server.js'
 
+/** Two processes on each client library. */
+const WORKER_CLIENTS = ['ioredis', 'redis4', 'redis5', 'redis6']
 const WORKER = path.join(fileURLToPath(new URL('.', import.meta.url)), 'workers', 'redis-charger.cjs')
 
 describe('8 processes × 5,000 unit charges on one budget with limit 20,000', () => {
@@ -37,7 +40,7 @@ describe('8 processes × 5,000 unit charges on one budget with limit 20,000', ()
           { length: 8 },
           (_, i) =>
             new Promise<Record<string, number>>((resolve, reject) => {
-              execFile(process.execPath, [WORKER, String(server.port), 'shared', '5000', i % 4 === 3 ? 'redis5' : 'ioredis'], (error, stdout, stderr) =>
+              execFile(process.execPath, [WORKER, String(server.port), 'shared', '5000', WORKER_CLIENTS[i % 4] as string], (error, stdout, stderr) =>
                 error ? reject(new Error(`worker ${i}: ${stderr}`)) : resolve(JSON.parse(stdout) as Record<string, number>),
               )
             }),

@@ -79,6 +79,7 @@ forEachClient((kind) => {
             const got = await store.chargeMany(key, entries, path === 'createWith' ? { createWith: DECL, ttlMs: 60_000, requestId: `r${round}` } : { requestId: `r${round}` })
             expect(got).toBe(expected)
             await sameAsLocal(key, local)
+            console.log(`${kind.name}: ${size}-entry checkpoint, ${path === 'existing' ? 'existing budget' : 'createWith'}, round ${round}: ${JSON.stringify(got)}, as in process; spent calls ${local.spent('calls')}, tokens ${local.spent('tokens')}`)
           }
           // The last round reached exhaustion, so the comparison covered every verdict kind.
           expect(local.chargeMany(checkpoint(size, 1))).toEqual({ kind: 'exhausted', dim: expect.any(String) })

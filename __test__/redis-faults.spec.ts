@@ -93,6 +93,7 @@ forEachClient((kind) => {
       let next = 0
       let acknowledged = 0
       let retries = 0
+      let lastError = 'none'
       let expectedTokens = 0n
       const lane = async () => {
         while (next < total) {
@@ -104,6 +105,7 @@ forEachClient((kind) => {
               expectedTokens += BigInt(i + 1)
               break
             } catch (error) {
+              lastError = String(error)
               expect(error).toBeInstanceOf(StoreError)
               expect((error as StoreError).code).toBe('STORE_UNAVAILABLE')
               retries++
@@ -112,13 +114,27 @@ forEachClient((kind) => {
           }
         }
       }
-      const load = Promise.all(Array.from({ length: 32 }, lane))
+      // A lane that fails (an unexpected error) ends the test at once, with its error, instead of stalling the progress wait below.
+      let failure: unknown
+      const load = Promise.all(Array.from({ length: 32 }, lane)).catch((error: unknown) => {
+        failure ??= error
+      })
       // Kills are triggered by progress, not by a timer, so that each one
       // lands while 32 checkpoints are in flight however fast the machine is:
-      // at a quarter, a half and three quarters of the load.
+      // at a quarter, a half and three quarters of the load. No progress for
+      // 30 s fails with what the lanes saw.
       let kills = 0
       while (kills < 3) {
-        while (next < ((kills + 1) * total) / 4) await sleep(1)
+        let last = acknowledged
+        let since = Date.now()
+        while (next < ((kills + 1) * total) / 4) {
+          if (failure !== undefined) throw failure
+          if (acknowledged !== last) [last, since] = [acknowledged, Date.now()]
+          if (Date.now() - since > 30_000) {
+            throw new Error(`no progress for 30 s after kill ${kills}: ${acknowledged} acknowledged, ${retries} retries, last error: ${lastError}`)
+          }
+          await sleep(1)
+        }
         await server.kill9()
         kills++
         // Down for longer than timeoutMs: the callers' timeouts fire and they
@@ -127,6 +143,7 @@ forEachClient((kind) => {
         await server.restart()
       }
       await load
+      if (failure !== undefined) throw failure
       const calls = await store.spent('durable', 'calls')
       const tokens = await store.spent('durable', 'tokens')
       console.log(`${kind.name}: kill -9 x${kills}, appendfsync ${fsync}: ${acknowledged} acknowledged, ${retries} retries, spent calls ${calls}, lost ${BigInt(acknowledged) - (calls ?? 0n)}, tokens ${tokens} (expected ${expectedTokens})`)

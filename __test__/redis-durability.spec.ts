@@ -113,7 +113,8 @@ forEachClient((kind) => {
       const replica = await start(['--replicaof', '127.0.0.1', String(primary.port)])
       const rio = connect(replica.port)
       await replicating(primary.port)
-      const store = new RedisBudgets(await open(kind, primary.port), { replicas: 1, replicaTimeoutMs: 700 })
+      // A generous timeout: WAIT returns as soon as the replica has acknowledged, and a loaded machine can take a while.
+      const store = new RedisBudgets(await open(kind, primary.port), { replicas: 1, replicaTimeoutMs: 5000 })
       // The first-use check first (CONFIG GET), so that MONITOR sees only the calls below.
       await store.snapshot('none')
       const monitor = await connect(primary.port).monitor()
@@ -145,7 +146,7 @@ forEachClient((kind) => {
       expect(names).toEqual([...writes.flatMap(() => ['EVALSHA', 'WAIT']), ...reads.map(() => 'EVALSHA')])
       for (const [i, call] of calls.entries()) {
         if (call.args[0]?.toUpperCase() !== 'WAIT') continue
-        expect(call.args.slice(1), writes[(i - 1) / 2]?.[0]).toEqual(['1', '700'])
+        expect(call.args.slice(1), writes[(i - 1) / 2]?.[0]).toEqual(['1', '5000'])
         // WAIT counts the writes of its own connection: it must follow the write on the same one.
         expect(call.source).toBe(calls[i - 1]?.source)
       }
@@ -187,19 +188,22 @@ forEachClient((kind) => {
         await load
         await rio.call('REPLICAOF', 'NO', 'ONE')
         const promoted = new RedisBudgets(rio)
-        const spent = Number(await promoted.spent('k', 'calls'))
+        // Without replicas the replica may have missed even the create: then the whole budget is lost (spent 0).
+        const survived = (await promoted.snapshot('k')) !== undefined
+        const spent = survived ? Number(await promoted.spent('k', 'calls')) : 0
         let storedLost = 0
         for (const id of ids) if ((await rio.exists(`bk:{k}:rq:${id}`)) === 0) storedLost++
         const lost = Math.max(0, acked - spent)
-        console.log(`${kind.name}: failover replicas:${replicas}: acknowledged ${acked}, on the promoted replica ${spent}, lost ${lost}, stored results lost ${storedLost}, double-applied 0 (unit charges with distinct ids)`)
+        console.log(`${kind.name}: failover replicas:${replicas}: acknowledged ${acked}, on the promoted replica ${spent}${survived ? '' : ' (the budget itself was lost)'}, lost ${lost}, stored results lost ${storedLost}, double-applied 0 (unit charges with distinct ids)`)
         // Nothing acknowledged is applied twice: spent can exceed acked only by charges applied but not yet acknowledged (one per worker at most).
         expect(spent).toBeLessThanOrEqual(acked + 16)
         if (replicas > 0) {
+          expect(survived).toBe(true)
           expect(spent).toBeGreaterThanOrEqual(acked)
           expect(storedLost).toBe(0)
         }
-        // A retry of every acknowledged id on the promoted replica applies nothing.
-        for (const id of ids.slice(-50)) expect(await promoted.charge('k', 'calls', 1, { requestId: id })).toEqual({ kind: 'continue' })
+        // A retry of every acknowledged id on the promoted replica applies nothing (where the budget is there to charge).
+        if (survived) for (const id of ids.slice(-50)) expect(await promoted.charge('k', 'calls', 1, { requestId: id })).toEqual({ kind: 'continue' })
         if (replicas > 0) expect(Number(await promoted.spent('k', 'calls'))).toBe(spent)
       }, 60_000)
     }

@@ -14,7 +14,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RedisBudgets, StoreError } from '../redis.js'
-import { forEachClient, freePort, RedisServer } from './redis-server.js'
+import { forEachClient, freePort, rawCommand, RedisServer } from './redis-server.js'
 
 const servers: RedisServer[] = []
 const cleanups: Array<() => unknown> = []
@@ -124,24 +124,35 @@ forEachClient((kind) => {
       // at a quarter, a half and three quarters of the load. No progress for
       // 30 s fails with what the lanes saw.
       let kills = 0
-      while (kills < 3) {
-        let last = acknowledged
-        let since = Date.now()
-        while (next < ((kills + 1) * total) / 4) {
+      let last = acknowledged
+      let since = Date.now()
+      /** Resolves when `done()` holds; throws a lane's failure, or after 30 s without an acknowledgement, with what the lanes saw. */
+      const progress = async (done: () => boolean, phase: string) => {
+        while (!done()) {
           if (failure !== undefined) throw failure
           if (acknowledged !== last) [last, since] = [acknowledged, Date.now()]
           if (Date.now() - since > 30_000) {
-            throw new Error(`no progress for 30 s after kill ${kills}: ${acknowledged} acknowledged, ${retries} retries, last error: ${lastError}`)
+            const owner = await rawCommand(server.port, 'INFO server').catch((error: unknown) => String(error))
+            throw new Error(`no progress for 30 s ${phase}: ${acknowledged} acknowledged, ${retries} retries, last error: ${lastError}; the server on the port answers ${owner} (ours: pid ${server.pid})`)
           }
           await sleep(1)
         }
+      }
+      let finished = false
+      void load.then(() => {
+        finished = true
+      })
+      while (kills < 3) {
+        await progress(() => next >= ((kills + 1) * total) / 4, `before kill ${kills + 1}`)
         await server.kill9()
         kills++
         // Down for longer than timeoutMs: the callers' timeouts fire and they
         // retry with the same ids while ioredis also resends the originals.
         await sleep(800)
         await server.restart()
+        since = Date.now()
       }
+      await progress(() => finished, 'after the last restart')
       await load
       if (failure !== undefined) throw failure
       const calls = await store.spent('durable', 'calls')

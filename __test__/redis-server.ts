@@ -80,6 +80,11 @@ export class RedisServer {
     return server
   }
 
+  /** The running child's process id (undefined while it is down). */
+  get pid(): number | undefined {
+    return this.#child?.pid
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`
   }

@@ -5,7 +5,8 @@
 //   - fixtures: both CLIs spawned (stdin and FILE), against the .out files;
 //   - random traces (./trace-arbitrary.ts, as crosscheck.spec.ts): the CLI's
 //     own replay logic in-process on both engines (REDIS_CROSSCHECK_RUNS,
-//     default 2000), plus some through the spawned CLI;
+//     default 2000), on a store over each client library (./redis-server.ts
+//     CLIENTS), plus some through the spawned CLI;
 //   - limb traces: amounts and limits around the 10^10 limb boundary, where
 //     the script's two-limb arithmetic carries (low limbs summing to exactly
 //     10^10) and compares limb by limb, and at 2^64-1.
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RedisServer } from './redis-server.js'
+import { CLIENTS, RedisServer, type OpenClient } from './redis-server.js'
 import { describeTrace, traceArbitrary, traceBytes, type Trace } from './trace-arbitrary.js'
 import { RedisBudgets } from '../redis.js'
 import { replayText } from '../cli/replay.js'
@@ -29,12 +30,10 @@ const FIXTURES = path.join(ROOT, '__test__', 'fixtures', 'traces')
 
 let server: RedisServer
 let client: Redis
-let store: RedisBudgets
 
 beforeAll(async () => {
   server = await RedisServer.start()
   client = new Redis(server.port, '127.0.0.1')
-  store = new RedisBudgets(client, { prefix: 'xc' })
 })
 
 afterAll(async () => {
@@ -142,70 +141,83 @@ describe('replay --redis: fixtures, both CLIs spawned', () => {
   })
 })
 
-describe('replay --redis: random traces', () => {
-  it('agree with the in-process replay on every generated trace (CLI logic in-process, one connection)', async () => {
-    let lines = 0
-    await fc.assert(
-      fc.asyncProperty(traceArbitrary(), async (t: Trace) => {
-        const bytes = traceBytes(t)
-        const local = replayText(bytes)
-        const shared = await replayTextRedis(bytes, store)
-        lines += local.output.split('\n').length - 1
-        if (shared.output !== local.output || shared.status !== local.status) {
-          throw new Error(`outputs differ\n${describeTrace(t)}\n--- in-process\n${local.output}--- redis\n${shared.output}`)
-        }
-      }),
-      { numRuns: Number(process.env.REDIS_CROSSCHECK_RUNS ?? 2000) },
-    )
-    expect(lines).toBeGreaterThan(0)
-    expect(await client.dbsize()).toBe(0)
-  }, 600_000)
-
-  it('agree on limb-boundary traces: exact carries, limb-wise comparisons and saturation at 2^64-1', async () => {
-    await fc.assert(
-      fc.asyncProperty(limbTrace, async (text) => {
-        const local = replayText(text)
-        const shared = await replayTextRedis(text, store)
-        expect(shared.output, text).toBe(local.output)
-        expect(shared.status).toBe(local.status)
-      }),
-      { numRuns: Number(process.env.REDIS_CROSSCHECK_RUNS ?? 2000) / 4 },
-    )
-  }, 600_000)
-
-  it('a carry that the low limbs make exactly: 5·10^9 + 5·10^9 and 9,999,999,999 + 1', async () => {
-    const text = [
-      '{"op":"build","limits":[{"dim":"tokens","limit":"20000000000","warn":"9999999999"}]}',
-      '{"op":"charge","dim":"tokens","amount":"5000000000"}',
-      '{"op":"charge","dim":"tokens","amount":"4999999999"}',
-      '{"op":"charge","dim":"tokens","amount":"1"}',
-      '{"op":"spent","dim":"tokens"}',
-      '{"op":"charge","dim":"tokens","amount":"9999999999"}',
-      '{"op":"charge","dim":"tokens","amount":"1"}',
-      '{"op":"charge","dim":"tokens","amount":"0"}',
-      '{"op":"spent","dim":"tokens"}',
-      '{"op":"charge","dim":"tokens","amount":"1"}',
-      '{"op":"spent","dim":"tokens"}',
-      '{"op":"remaining","dim":"tokens"}',
-    ].join('\n')
-    const shared = await replayTextRedis(text, store)
-    expect(shared.output).toBe(replayText(text).output)
-    // The limit is inclusive: 2·10^10 exactly still warns; one more exhausts.
-    expect(shared.output.split('\n').slice(1, 12)).toEqual([
-      '{"verdict":"continue"}',
-      '{"verdict":"continue"}',
-      '{"verdict":"warn","dim":"tokens"}',
-      '{"value":"10000000000"}',
-      '{"verdict":"warn","dim":"tokens"}',
-      '{"verdict":"warn","dim":"tokens"}',
-      '{"verdict":"warn","dim":"tokens"}',
-      '{"value":"20000000000"}',
-      '{"verdict":"exhausted","dim":"tokens"}',
-      '{"value":"20000000001"}',
-      '{"value":"0"}',
-    ])
+for (const kind of CLIENTS) describe(`replay --redis: random traces, ${kind.name}`, () => {
+  // A store over this client library on the suite's server (prefix xc, as the fixtures').
+  let open: OpenClient
+  let store: RedisBudgets
+  beforeAll(async () => {
+    open = await kind.open(server.port)
+    store = new RedisBudgets(open.client, { prefix: 'xc' })
+  })
+  afterAll(async () => {
+    await open?.close()
   })
 
+    it('agree with the in-process replay on every generated trace (CLI logic in-process, one connection)', async () => {
+      let lines = 0
+      await fc.assert(
+        fc.asyncProperty(traceArbitrary(), async (t: Trace) => {
+          const bytes = traceBytes(t)
+          const local = replayText(bytes)
+          const shared = await replayTextRedis(bytes, store)
+          lines += local.output.split('\n').length - 1
+          if (shared.output !== local.output || shared.status !== local.status) {
+            throw new Error(`outputs differ\n${describeTrace(t)}\n--- in-process\n${local.output}--- redis\n${shared.output}`)
+          }
+        }),
+        { numRuns: Number(process.env.REDIS_CROSSCHECK_RUNS ?? 2000) },
+      )
+      expect(lines).toBeGreaterThan(0)
+      expect(await client.dbsize()).toBe(0)
+    }, 600_000)
+
+    it('agree on limb-boundary traces: exact carries, limb-wise comparisons and saturation at 2^64-1', async () => {
+      await fc.assert(
+        fc.asyncProperty(limbTrace, async (text) => {
+          const local = replayText(text)
+          const shared = await replayTextRedis(text, store)
+          expect(shared.output, text).toBe(local.output)
+          expect(shared.status).toBe(local.status)
+        }),
+        { numRuns: Number(process.env.REDIS_CROSSCHECK_RUNS ?? 2000) / 4 },
+      )
+    }, 600_000)
+
+    it('a carry that the low limbs make exactly: 5·10^9 + 5·10^9 and 9,999,999,999 + 1', async () => {
+      const text = [
+        '{"op":"build","limits":[{"dim":"tokens","limit":"20000000000","warn":"9999999999"}]}',
+        '{"op":"charge","dim":"tokens","amount":"5000000000"}',
+        '{"op":"charge","dim":"tokens","amount":"4999999999"}',
+        '{"op":"charge","dim":"tokens","amount":"1"}',
+        '{"op":"spent","dim":"tokens"}',
+        '{"op":"charge","dim":"tokens","amount":"9999999999"}',
+        '{"op":"charge","dim":"tokens","amount":"1"}',
+        '{"op":"charge","dim":"tokens","amount":"0"}',
+        '{"op":"spent","dim":"tokens"}',
+        '{"op":"charge","dim":"tokens","amount":"1"}',
+        '{"op":"spent","dim":"tokens"}',
+        '{"op":"remaining","dim":"tokens"}',
+      ].join('\n')
+      const shared = await replayTextRedis(text, store)
+      expect(shared.output).toBe(replayText(text).output)
+      // The limit is inclusive: 2·10^10 exactly still warns; one more exhausts.
+      expect(shared.output.split('\n').slice(1, 12)).toEqual([
+        '{"verdict":"continue"}',
+        '{"verdict":"continue"}',
+        '{"verdict":"warn","dim":"tokens"}',
+        '{"value":"10000000000"}',
+        '{"verdict":"warn","dim":"tokens"}',
+        '{"verdict":"warn","dim":"tokens"}',
+        '{"verdict":"warn","dim":"tokens"}',
+        '{"value":"20000000000"}',
+        '{"verdict":"exhausted","dim":"tokens"}',
+        '{"value":"20000000001"}',
+        '{"value":"0"}',
+      ])
+    })
+})
+
+describe('replay --redis: random traces through the spawned CLI', () => {
   it('agree through the spawned CLI too (stdin)', async () => {
     const sampled = fc.sample(traceArbitrary(), { seed: 20261201, numRuns: 25 })
     for (const t of sampled) {

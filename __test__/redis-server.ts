@@ -7,12 +7,17 @@
 // the tests must not use one anyway: `.ci/run` installs the binary only.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Redis, type RedisOptions } from 'ioredis'
-import { afterAll, beforeAll } from 'vitest'
+import { createClient as createClient4 } from 'redis4'
+import { createClient as createClient5 } from 'redis5'
+import { createClient as createClient6 } from 'redis6'
+import { afterAll, beforeAll, describe } from 'vitest'
+import type { RedisClientLike } from '../redis.js'
 
 const BINARY = process.env.REDIS_SERVER ?? 'redis-server'
 
@@ -73,6 +78,11 @@ export class RedisServer {
     server.port = await freePort()
     await server.#spawn()
     return server
+  }
+
+  /** The running child's process id (undefined while it is down). */
+  get pid(): number | undefined {
+    return this.#child?.pid
   }
 
   get url(): string {
@@ -175,24 +185,122 @@ export class RedisCluster {
   }
 }
 
+/** The version of an installed devDependency (an alias such as `redis4` included), read from its package.json. */
+function installed(name: string): string {
+  const file = createRequire(import.meta.url).resolve(`${name}/package.json`)
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
+}
+
+/** How a test connects: ioredis options for the ioredis kind, credentials for every kind. */
+export interface OpenOptions {
+  readonly username?: string
+  readonly password?: string
+  /** ioredis only (retry and resend behaviour has no node-redis equivalent of the same name). */
+  readonly io?: RedisOptions
+}
+
+/** A connected client of one kind, as a user passes it to `RedisBudgets`. */
+export interface OpenClient {
+  readonly client: RedisClientLike
+  /** Sends one command on the client's connection (as the client's own `call`/`sendCommand`). */
+  readonly command: (args: readonly string[]) => Promise<unknown>
+  readonly close: () => Promise<void>
+}
+
+/** One client library the store supports. */
+export interface ClientKind {
+  /** The package and its installed version, e.g. `node-redis 6.3.1`. */
+  readonly name: string
+  /**
+   * Whether commands already written when the connection drops are sent
+   * again after the reconnect (ioredis `autoResendUnfulfilledCommands`,
+   * on by default) or rejected (node-redis rejects the replies it waits for
+   * on a socket error, and keeps only what it had not written yet).
+   */
+  readonly resendsWritten: boolean
+  readonly open: (port: number, options?: OpenOptions) => Promise<OpenClient>
+}
+
+type NodeRedisFactory = (options: { url: string; username?: string; password?: string }) => {
+  connect(): Promise<unknown>
+  on(event: 'error', listener: (error: unknown) => void): unknown
+  sendCommand(args: string[]): Promise<unknown>
+  disconnect(): Promise<void>
+}
+
+function nodeRedis(pkg: string, create: NodeRedisFactory): ClientKind {
+  return {
+    name: `node-redis ${installed(pkg)}`,
+    resendsWritten: false,
+    open: async (port, options = {}) => {
+      const c = create({ url: `redis://127.0.0.1:${port}`, username: options.username, password: options.password })
+      // The fault tests break connections on purpose: an unhandled 'error' event would end the test process.
+      c.on('error', () => {})
+      await c.connect()
+      return {
+        client: c as unknown as RedisClientLike,
+        command: (args) => c.sendCommand(args.slice()),
+        close: () => c.disconnect().catch(() => undefined),
+      }
+    },
+  }
+}
+
 /**
- * A private server and an ioredis client on it for the enclosing suite:
- * started in `beforeAll`, disconnected and stopped in `afterAll`. Read
- * `server` and `io` inside hooks and tests (they exist once `beforeAll` ran).
+ * Every client library the Redis suites run on (each one installed as an
+ * exact-pinned devDependency): ioredis, and node-redis 4, 5 and 6 under the
+ * aliases `redis4`, `redis5`, `redis6`.
  */
-export function useRedis(args: readonly string[] = [], options: RedisOptions = {}): { readonly server: RedisServer; readonly io: Redis } {
+export const CLIENTS: readonly ClientKind[] = [
+  {
+    name: `ioredis ${installed('ioredis')}`,
+    resendsWritten: true,
+    open: async (port, options = {}) => {
+      const c = new Redis(port, '127.0.0.1', { username: options.username, password: options.password, ...options.io })
+      c.on('error', () => {})
+      return {
+        client: c,
+        command: (args) => c.call(...(args as [string, ...string[]])),
+        close: async () => void c.disconnect(),
+      }
+    },
+  },
+  nodeRedis('redis4', createClient4 as unknown as NodeRedisFactory),
+  nodeRedis('redis5', createClient5 as unknown as NodeRedisFactory),
+  nodeRedis('redis6', createClient6 as unknown as NodeRedisFactory),
+]
+
+/** `describe(kind.name, …)` once per client library: the enclosed suite runs on each. */
+export function forEachClient(suite: (kind: ClientKind) => void): void {
+  for (const kind of CLIENTS) describe(kind.name, () => suite(kind))
+}
+
+/**
+ * A private server, an ioredis admin client (`io`, for inspecting keys) and
+ * a client of `kind` (`client`, ioredis by default, with `options`) on it for
+ * the enclosing suite: started in `beforeAll`, disconnected and stopped in
+ * `afterAll`. Read them inside hooks and tests (they exist once `beforeAll` ran).
+ */
+export function useRedis(
+  args: readonly string[] = [],
+  options: RedisOptions = {},
+  kind: ClientKind = CLIENTS[0] as ClientKind,
+): { readonly server: RedisServer; readonly io: Redis; readonly client: RedisClientLike; readonly kind: ClientKind } {
   let server: RedisServer | undefined
   let io: Redis | undefined
+  let open: OpenClient | undefined
   beforeAll(async () => {
     server = await RedisServer.start(args)
     io = new Redis(server.port, '127.0.0.1', options)
+    open = await kind.open(server.port, { io: options })
   })
   afterAll(async () => {
+    await open?.close()
     io?.disconnect()
     await server?.stop()
   })
   const started = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error('useRedis: read server/io inside a hook or test, after beforeAll')
+    if (value === undefined) throw new Error('useRedis: read server/io/client inside a hook or test, after beforeAll')
     return value
   }
   return {
@@ -202,5 +310,9 @@ export function useRedis(args: readonly string[] = [], options: RedisOptions = {
     get io() {
       return started(io)
     },
+    get client() {
+      return started(open).client
+    },
+    kind,
   }
 }

@@ -9,10 +9,10 @@ const { RedisBudgets } = require('../../redis.js')
 async function main() {
   let client
   let close
-  if (clientName === 'redis5') {
-    client = require('redis5').createClient({ url: `redis://127.0.0.1:${port}` })
+  if (/^redis[456]$/.test(clientName)) {
+    client = require(clientName).createClient({ url: `redis://127.0.0.1:${port}` })
     await client.connect()
-    close = () => client.quit()
+    close = () => client.disconnect()
   } else {
     const { Redis } = require('ioredis')
     client = new Redis(Number(port), '127.0.0.1')

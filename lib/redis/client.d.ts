@@ -15,7 +15,7 @@ export interface IoredisLike {
     defineCommand(...args: never[]): unknown;
 }
 /**
- * The part of a node-redis (`redis` 4 or 5) client or cluster the store uses.
+ * The part of a node-redis (`redis` 4, 5 or 6) client or cluster the store uses.
  */
 export interface NodeRedisLike {
     evalSha(sha: string, options: {

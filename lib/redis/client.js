@@ -1,6 +1,6 @@
 "use strict";
 // Running the store's scripts on the caller's own Redis client: ioredis
-// (standalone or Cluster) or node-redis (`redis` 4 and 5, client or cluster).
+// (standalone or Cluster) or node-redis (`redis` 4, 5 and 6, client or cluster).
 // The package depends on neither; it only calls the client's script methods.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.script = script;
@@ -61,11 +61,28 @@ function runnerFor(client) {
     }
     if (typeof c === 'object' && c !== null && typeof c.evalSha === 'function' && typeof c.eval === 'function') {
         const nr = client;
+        if (Array.isArray(c.masters) && typeof c.nodeClient === 'function' && typeof c.withCommandOptions !== 'function' && typeof c.sendCommand === 'function') {
+            // node-redis 4's cluster (no withCommandOptions, added in 5) routes
+            // evalSha/eval by calling the command's key function with the SHA in
+            // place of the options, so it finds no key and picks a random master;
+            // MOVED sends it to another random one, and after its redirections it
+            // fails (redis/node-redis#2811). Its sendCommand takes the routing key
+            // itself: every key of a budget shares the first key's slot.
+            const send = c.sendCommand;
+            return (s, keys, args) => {
+                const tail = [String(keys.length), ...keys].concat(args);
+                return send.call(c, keys[0], false, ['EVALSHA', s.sha].concat(tail)).catch((error) => {
+                    if (!isNoScript(error))
+                        throw error;
+                    return send.call(c, keys[0], false, ['EVAL', s.source].concat(tail));
+                });
+            };
+        }
         return (s, keys, args) => nr.evalSha(s.sha, { keys: keys, arguments: args }).catch((error) => {
             if (!isNoScript(error))
                 throw error;
             return nr.eval(s.source, { keys: keys, arguments: args });
         });
     }
-    throw new TypeError(`client must be an ioredis Redis or Cluster, or a node-redis client or cluster (redis 4 or 5), got ${(0, values_1.describe)(client)}`);
+    throw new TypeError(`client must be an ioredis Redis or Cluster, or a node-redis client or cluster (redis 4, 5 or 6), got ${(0, values_1.describe)(client)}`);
 }

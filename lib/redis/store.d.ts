@@ -121,7 +121,7 @@ export declare function checkpointArgs(charges: unknown, args: string[]): number
  * semantics: the same verdict objects (`===` works across both), the same
  * errors, saturation at `2n ** 64n - 1n`, every operation one atomic script.
  *
- * Pass your own client (ioredis `Redis` or `Cluster`, or a node-redis 4/5
+ * Pass your own client (ioredis `Redis` or `Cluster`, or a node-redis 4/5/6
  * client or cluster, connected). Every method returns a promise, validates
  * its arguments first (a bad argument rejects with the same `TypeError`,
  * `RangeError` or `BudgetError` as `Budget` and sends nothing), and fails

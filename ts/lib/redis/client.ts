@@ -1,5 +1,5 @@
 // Running the store's scripts on the caller's own Redis client: ioredis
-// (standalone or Cluster) or node-redis (`redis` 4 and 5, client or cluster).
+// (standalone or Cluster) or node-redis (`redis` 4, 5 and 6, client or cluster).
 // The package depends on neither; it only calls the client's script methods.
 
 import { createHash } from 'node:crypto'
@@ -28,7 +28,7 @@ export interface IoredisLike {
 }
 
 /**
- * The part of a node-redis (`redis` 4 or 5) client or cluster the store uses.
+ * The part of a node-redis (`redis` 4, 5 or 6) client or cluster the store uses.
  */
 export interface NodeRedisLike {
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>
@@ -103,11 +103,27 @@ export function runnerFor(client: unknown): Runner {
   }
   if (typeof c === 'object' && c !== null && typeof c.evalSha === 'function' && typeof c.eval === 'function') {
     const nr = client as NodeRedisLike
+    if (Array.isArray(c.masters) && typeof c.nodeClient === 'function' && typeof c.withCommandOptions !== 'function' && typeof c.sendCommand === 'function') {
+      // node-redis 4's cluster (no withCommandOptions, added in 5) routes
+      // evalSha/eval by calling the command's key function with the SHA in
+      // place of the options, so it finds no key and picks a random master;
+      // MOVED sends it to another random one, and after its redirections it
+      // fails (redis/node-redis#2811). Its sendCommand takes the routing key
+      // itself: every key of a budget shares the first key's slot.
+      const send = c.sendCommand as (firstKey: string, isReadonly: boolean, args: readonly string[]) => Promise<unknown>
+      return (s, keys, args) => {
+        const tail = [String(keys.length), ...keys].concat(args)
+        return send.call(c, keys[0] as string, false, ['EVALSHA', s.sha].concat(tail)).catch((error: unknown) => {
+          if (!isNoScript(error)) throw error
+          return send.call(c, keys[0] as string, false, ['EVAL', s.source].concat(tail))
+        })
+      }
+    }
     return (s, keys, args) =>
       nr.evalSha(s.sha, { keys: keys as string[], arguments: args as string[] }).catch((error: unknown) => {
         if (!isNoScript(error)) throw error
         return nr.eval(s.source, { keys: keys as string[], arguments: args as string[] })
       })
   }
-  throw new TypeError(`client must be an ioredis Redis or Cluster, or a node-redis client or cluster (redis 4 or 5), got ${describe(client)}`)
+  throw new TypeError(`client must be an ioredis Redis or Cluster, or a node-redis client or cluster (redis 4, 5 or 6), got ${describe(client)}`)
 }

@@ -22,10 +22,11 @@ import type { RedisClientLike } from '../redis.js'
 const BINARY = process.env.REDIS_SERVER ?? 'redis-server'
 
 /** Fails loudly (never skips) when redis-server is missing. */
-export function requireRedisServer(): void {
-  const probe = spawnSync(BINARY, ['--version'], { encoding: 'utf8' })
+export function requireRedisServer(binary = BINARY): void {
+  const probe = spawnSync(binary, ['--version'], { encoding: 'utf8' })
   if (probe.status !== 0) {
-    throw new Error(`${BINARY} is not installed: the Redis suites need it (Debian: apt-get install redis-server; .ci/run does this)`)
+    const how = binary === BINARY ? 'Debian: apt-get install redis-server' : 'scripts/valkey.sh unpacks valkey-server, or set VALKEY_SERVER'
+    throw new Error(`${binary} is not installed: the Redis suites need it (${how}; .ci/run does this)`)
   }
 }
 
@@ -65,16 +66,18 @@ export class RedisServer {
   port = 0
   #child: ChildProcess | undefined
   readonly #args: readonly string[]
+  readonly #binary: string
 
-  private constructor(args: readonly string[]) {
+  private constructor(args: readonly string[], binary: string) {
     this.dir = mkdtempSync(path.join(tmpdir(), 'bk-redis-'))
     this.#args = args
+    this.#binary = binary
   }
 
-  /** Starts a server with extra `--option value` arguments (no persistence unless asked). */
-  static async start(args: readonly string[] = []): Promise<RedisServer> {
-    requireRedisServer()
-    const server = new RedisServer(args)
+  /** Starts a server with extra `--option value` arguments (no persistence unless asked); `binary` is another server (valkey-server). */
+  static async start(args: readonly string[] = [], binary = BINARY): Promise<RedisServer> {
+    requireRedisServer(binary)
+    const server = new RedisServer(args, binary)
     server.port = await freePort()
     await server.#spawn()
     return server
@@ -91,7 +94,7 @@ export class RedisServer {
 
   async #spawn(): Promise<void> {
     const child = spawn(
-      BINARY,
+      this.#binary,
       ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...this.#args],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     )

@@ -51,7 +51,9 @@ export interface RedisBudgetsOptions {
     /**
      * With `replicas`: wait for the local AOF fsync and `replicas` replicas'
      * AOF fsyncs instead (`WAITAOF`, Redis 7.2 or later; on an older server
-     * every call throws `STORE_UNAVAILABLE` and nothing is sent).
+     * every call throws `STORE_UNAVAILABLE` and nothing is sent; likewise on a
+     * server with `appendonly no`, and if it is switched off later, a write
+     * throws `NOT_REPLICATED` with `applied: true`). Tested on Valkey 8.0.1.
      */
     readonly aof?: boolean | undefined;
 }

@@ -476,7 +476,18 @@ class RedisBudgets {
         const wanted = this.#replicas;
         const timeout = String(this.#replicaTimeoutMs);
         const args = this.#aof ? ['WAITAOF', '1', String(wanted), timeout] : ['WAIT', String(wanted), timeout];
-        const reply = await this.#bounded(() => command(args), this.#replicaTimeoutMs + this.#timeoutMs, 'the write was applied on the primary; its replication is unknown');
+        let reply;
+        try {
+            reply = await this.#bounded(() => command(args), this.#replicaTimeoutMs + this.#timeoutMs, 'the write was applied on the primary; its replication is unknown');
+        }
+        catch (error) {
+            // appendonly switched off since the first-use check: WAITAOF answers an error, after the write.
+            const cause = error.cause;
+            if (this.#aof && cause instanceof Error && /appendonly is disabled/i.test(cause.message)) {
+                throw new errors_1.StoreError('NOT_REPLICATED', `the write was applied on the primary but the server has no AOF (appendonly no), so WAITAOF cannot confirm its fsync: ${cause.message}`, cause, true);
+            }
+            throw error;
+        }
         const [local, replicas] = Array.isArray(reply) ? [Number(reply[0]), Number(reply[1])] : [1, Number(reply)];
         if (!(local >= 1) || !(replicas >= wanted)) {
             const what = this.#aof ? `${local} local and ${replicas} replica AOF fsyncs` : `${replicas} replicas`;
@@ -526,6 +537,10 @@ class RedisBudgets {
             const version = /redis_version:(\d+)\.(\d+)/.exec(info);
             if (version === null || Number(version[1]) * 100 + Number(version[2]) < 702) {
                 throw new errors_1.StoreError('STORE_UNAVAILABLE', `options.aof needs WAITAOF (Redis 7.2 or later); the server is ${version === null ? 'of unknown version' : `${version[1]}.${version[2]}`}; nothing was sent`);
+            }
+            const persistence = String(await this.#bounded(() => command(['INFO', 'persistence']), this.#timeoutMs, 'nothing was sent'));
+            if (!/^aof_enabled:1\r?$/m.test(persistence)) {
+                throw new errors_1.StoreError('STORE_UNAVAILABLE', 'options.aof needs the server\'s AOF (appendonly yes): without it WAITAOF cannot confirm any write; nothing was sent');
             }
         }
     }

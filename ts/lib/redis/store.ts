@@ -73,7 +73,9 @@ export interface RedisBudgetsOptions {
   /**
    * With `replicas`: wait for the local AOF fsync and `replicas` replicas'
    * AOF fsyncs instead (`WAITAOF`, Redis 7.2 or later; on an older server
-   * every call throws `STORE_UNAVAILABLE` and nothing is sent).
+   * every call throws `STORE_UNAVAILABLE` and nothing is sent; likewise on a
+   * server with `appendonly no`, and if it is switched off later, a write
+   * throws `NOT_REPLICATED` with `applied: true`). Tested on Valkey 8.0.1.
    */
   readonly aof?: boolean | undefined
 }
@@ -575,7 +577,17 @@ export class RedisBudgets {
     const wanted = this.#replicas
     const timeout = String(this.#replicaTimeoutMs)
     const args = this.#aof ? ['WAITAOF', '1', String(wanted), timeout] : ['WAIT', String(wanted), timeout]
-    const reply = await this.#bounded(() => command(args), this.#replicaTimeoutMs + this.#timeoutMs, 'the write was applied on the primary; its replication is unknown')
+    let reply: unknown
+    try {
+      reply = await this.#bounded(() => command(args), this.#replicaTimeoutMs + this.#timeoutMs, 'the write was applied on the primary; its replication is unknown')
+    } catch (error) {
+      // appendonly switched off since the first-use check: WAITAOF answers an error, after the write.
+      const cause = (error as { cause?: unknown }).cause
+      if (this.#aof && cause instanceof Error && /appendonly is disabled/i.test(cause.message)) {
+        throw new StoreError('NOT_REPLICATED', `the write was applied on the primary but the server has no AOF (appendonly no), so WAITAOF cannot confirm its fsync: ${cause.message}`, cause, true)
+      }
+      throw error
+    }
     const [local, replicas] = Array.isArray(reply) ? [Number(reply[0]), Number(reply[1])] : [1, Number(reply)]
     if (!(local >= 1) || !(replicas >= wanted)) {
       const what = this.#aof ? `${local} local and ${replicas} replica AOF fsyncs` : `${replicas} replicas`
@@ -628,6 +640,10 @@ export class RedisBudgets {
       const version = /redis_version:(\d+)\.(\d+)/.exec(info)
       if (version === null || Number(version[1]) * 100 + Number(version[2]) < 702) {
         throw new StoreError('STORE_UNAVAILABLE', `options.aof needs WAITAOF (Redis 7.2 or later); the server is ${version === null ? 'of unknown version' : `${version[1]}.${version[2]}`}; nothing was sent`)
+      }
+      const persistence = String(await this.#bounded(() => command(['INFO', 'persistence']), this.#timeoutMs, 'nothing was sent'))
+      if (!/^aof_enabled:1\r?$/m.test(persistence)) {
+        throw new StoreError('STORE_UNAVAILABLE', 'options.aof needs the server\'s AOF (appendonly yes): without it WAITAOF cannot confirm any write; nothing was sent')
       }
     }
   }

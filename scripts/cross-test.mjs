@@ -156,7 +156,12 @@ function stage(triple, host) {
   const binary = binaryPath(triple)
   if (!existsSync(binary)) throw new Error(`cross-test: ${binary} is missing: run \`node scripts/cross.mjs --target ${triple}\` first`)
   copyFileSync(binary, path.join(dir, path.basename(binary)))
-  must(spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline', ...HOSTS[host].npmFlags], { cwd: dir, encoding: 'utf8' }), `npm ci ${HOSTS[host].npmFlags.join(' ')}`)
+  // --ignore-scripts: the only install scripts in the tree are the bun and
+  // deno devDependencies' (they fetch the host's binary package, which an
+  // install for another os/cpu does not have, and fail); nothing run under
+  // emulation needs either, and no package of ours has an install script.
+  const flags = ['--ignore-scripts', ...HOSTS[host].npmFlags]
+  must(spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline', ...flags], { cwd: dir, encoding: 'utf8' }), `npm ci ${flags.join(' ')}`)
   return dir
 }
 

@@ -215,3 +215,94 @@ describe('wasm memory maximum', () => {
     expect(e.clone(keep)).toBeGreaterThanOrEqual(0)
   })
 })
+
+describe('moving a drained table to a fresh memory', () => {
+  const { memoryOf, MOVE_FLOOR, MOVE_MAX_LIVE } = require('../lib/wasm.js') as typeof import('../lib/wasm.js')
+  const bytesOf = (e: Engine) => (memoryOf(e) as { buffer: ArrayBuffer }).buffer.byteLength
+  // Declarations: [dim, has warn, limit, warn] per dimension.
+  const templates: bigint[][] = [
+    [0n, 1n, 1000n, 800n, 3n, 0n, 10n, 0n],
+    [1n, 1n, 2n ** 64n - 1n, 2n ** 63n, 2n, 1n, 5n, 0n, 7n, 0n, 1n, 0n],
+    [0n, 0n, 1n, 0n, 1n, 0n, 2n, 0n, 2n, 0n, 3n, 0n, 3n, 0n, 4n, 0n, 4n, 1n, 9n, 8n, 5n, 0n, 6n, 0n, 6n, 1n, 7n, 6n, 7n, 0n, 8n, 0n],
+  ]
+  /** Everything a budget shows without being changed: spent and remaining per dimension. */
+  const reading = (e: Engine, h: number) => [0, 1, 2, 3, 4, 5, 6, 7].map((d) => [e.spent(h, d), e.remaining(h, d)])
+  /** The verdicts of a copy charged through every warn threshold and limit (the copy is released). */
+  const verdicts = (e: Engine, h: number) => {
+    const c = e.clone(h)
+    const codes = [0, 1, 2, 3, 4, 5, 6, 7].flatMap((d) => [1, 3, 4, 100, 799, 2 ** 53 - 1].map((a) => e.charge(c, d, a)))
+    e.release(c)
+    return codes
+  }
+
+  function setUp() {
+    const { engine: e } = instantiateWasm()
+    const live: number[] = []
+    const stale: number[] = []
+    for (const [i, words] of templates.entries()) {
+      const h = e.create(new BigUint64Array(words), words.length / 4)
+      expect(h, JSON.stringify(e.takeError())).toBeGreaterThanOrEqual(0)
+      e.charge(h, 0, 7 * i)
+      e.chargeBig(h, 1, 2n ** 63n + BigInt(i))
+      live.push(h)
+      for (let k = 0; k < 3; k++) {
+        const c = e.clone(h)
+        e.charge(c, 3, k * 4)
+        if (k === 1) {
+          e.release(c)
+          stale.push(c)
+        } else {
+          live.push(c)
+        }
+      }
+    }
+    return { e, live, stale }
+  }
+
+  it('returns the burst\'s memory, and every budget, handle and stale handle is as before', () => {
+    const { e, live, stale } = setUp()
+    const before = live.map((h) => ({ reading: reading(e, h), verdicts: verdicts(e, h) }))
+    const liveBefore = e.liveBudgets()
+    const small = memoryOf(e)
+    const burst: number[] = []
+    while (bytesOf(e) < MOVE_FLOOR + 16 * 1024 * 1024) burst.push(e.clone(live[0] as number))
+    const grown = bytesOf(e)
+    for (const h of burst) expect(e.release(h)).toBe(true)
+    // Moved: another memory, back to a few MiB.
+    expect(memoryOf(e)).not.toBe(small)
+    expect(bytesOf(e), `${grown} bytes before`).toBeLessThan(8 * 1024 * 1024)
+    expect(e.liveBudgets()).toBe(liveBefore)
+    expect(live.map((h) => ({ reading: reading(e, h), verdicts: verdicts(e, h) }))).toEqual(before)
+    for (const h of [...stale, ...burst.slice(-3), burst[0] as number]) {
+      expect(e.release(h)).toBe(false)
+      expect(e.charge(h, 0, 1)).toBe(-1)
+      expect(e.takeError()).toEqual({ code: 'INVALID_HANDLE' })
+    }
+    // The moved engine works on: charges, arrays through the scratch buffers, errors with messages.
+    const h = live[0] as number
+    const spent = e.spent(h, 3) as bigint
+    expect(e.chargeBatch(h, Uint8Array.from([0, 3]), Float64Array.from([1, 1]), 2)).toBeGreaterThanOrEqual(0)
+    expect(e.spent(h, 3)).toBe(spent + 1n)
+    expect(e.create(new BigUint64Array([0n, 1n, 5n, 5n]), 1)).toBe(-1)
+    expect(e.takeError()).toMatchObject({ code: 'WARN_NOT_BELOW_LIMIT', dim: 0 })
+    expect(e.dimNames()).toEqual(native.dimNames())
+  })
+
+  it(`keeps its memory while more than ${MOVE_MAX_LIVE} budgets are live (a move would pause for too long), and below ${MOVE_FLOOR / 2 ** 20} MiB`, () => {
+    const { e, live } = setUp()
+    const kept: number[] = []
+    for (let i = 0; i <= MOVE_MAX_LIVE; i++) kept.push(e.clone(live[0] as number))
+    const burst: number[] = []
+    while (bytesOf(e) < MOVE_FLOOR + 16 * 1024 * 1024) burst.push(e.clone(live[0] as number))
+    const memory = memoryOf(e)
+    for (const h of burst) e.release(h)
+    expect(memoryOf(e)).toBe(memory)
+    // A burst that stays below the floor never moves, even when all of it goes.
+    const { e: f } = setUp()
+    const start = memoryOf(f)
+    const few: number[] = []
+    while (bytesOf(f) < MOVE_FLOOR / 2) few.push(f.clone(live[0] as number))
+    for (const h of few) f.release(h)
+    expect(memoryOf(f)).toBe(start)
+  })
+})

@@ -16,8 +16,20 @@ export declare function loadWasm(): Engine;
 /** {@link loadWasm}, with the instance's memory. */
 export declare function instantiateWasm(): WasmInstance;
 /**
- * The linear memory of an engine made here, `undefined` for any other
- * engine. It grows with the table and never shrinks (WebAssembly has no way
- * to give pages back): the memory tests read its size.
+ * The linear memory an engine made here uses now, `undefined` for any other
+ * engine. It grows with the table and never shrinks, but after a move (see
+ * {@link MOVE_FLOOR}) it is another, smaller one. The memory tests read it.
  */
 export declare function memoryOf(engine: Engine): WasmMemory | undefined;
+/**
+ * When a release lets the table give memory back, the engine moves the
+ * table to a fresh instance (see `move` in {@link wrap}) if its memory is at
+ * least this large: below it a move would return little.
+ */
+export declare const MOVE_FLOOR: number;
+/**
+ * ... and if at most this many budgets are live: a move rebuilds each of
+ * them (6 to 12 ms for 4,096 budgets on the reference machine), so a larger
+ * table keeps its memory rather than pause the caller for longer.
+ */
+export declare const MOVE_MAX_LIVE = 4096;

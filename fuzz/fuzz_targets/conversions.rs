@@ -9,7 +9,9 @@
 //! twin budget, and `bk_take_error`'s packed number must decode (as
 //! `ts/lib/wasm.ts` decodes it) to exactly the failure the operation
 //! recorded. The scratch-buffer exports are not covered: natively nothing
-//! can write the buffers.
+//! can write the buffers. And the table snapshot the wasm glue moves a
+//! drained table with (`table/snapshot.rs`): arbitrary words are a table
+//! or refused, never a panic, and an accepted table writes the same words.
 //!
 //! Never a panic; every accepted value round-trips; and what is accepted is
 //! exactly what the contract says (checked against oracles written here
@@ -133,8 +135,20 @@ fn check_wasm_glue(input: &Input) {
     assert!(ops::release(twin) && ops::release(ours));
 }
 
+/// Arbitrary words as a table snapshot: refused, or a table whose own
+/// snapshot is exactly these words (the format has one spelling per table).
+fn check_snapshot(words: &[u64]) {
+    use budgetkernel_engine::table::Table;
+    if let Some(table) = Table::from_snapshot(words) {
+        let mut again = Vec::new();
+        assert_eq!(table.snapshot(&mut again), Some(()));
+        assert_eq!(again, words);
+    }
+}
+
 fuzz_target!(|input: Input| {
     check_wasm_glue(&input);
+    check_snapshot(&input.words);
     check_number(input.number);
     check_number(f64::from_bits(input.number_bits));
 

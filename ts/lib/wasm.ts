@@ -13,6 +13,11 @@
 // A trap (a wasm panic, built as abort; the engine has none that a caller
 // can trigger) becomes an Error, and the instance refuses every later call:
 // its table may have been left mid-update.
+//
+// A WebAssembly memory never shrinks, so once a burst of budgets has gone
+// the engine moves its table into a fresh instance of the same module and
+// lets the old memory go with the old instance (see `move` below): the
+// move is invisible, every handle keeps naming the same budget.
 
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -41,6 +46,8 @@ interface Exports {
   bk_create(words: number, count: number): number
   bk_clone(handle: number): number
   bk_release(handle: number): number
+  bk_snapshot(): number
+  bk_restore(words: number): number
   bk_live_budgets(): number
   bk_table_capacity(): number
   bk_charge(handle: number, dim: number, amount: number): number
@@ -81,19 +88,17 @@ export function instantiateWasm(): WasmInstance {
   } catch (error) {
     throw new Error(`budgetkernel: the wasm engine ${WASM_PATH} is missing (run npm run build)`, { cause: error })
   }
-  const instance = new WA.Instance(new WA.Module(bytes), {})
-  const ex = instance.exports as unknown as Exports
-  const engine = wrap(ex)
-  memories.set(engine, ex.memory)
-  return { engine, memory: ex.memory }
+  const module = new WA.Module(bytes)
+  const engine = wrap(module)
+  return { engine, memory: memoryOf(engine) as WasmMemory }
 }
 
 const memories = new WeakMap<Engine, WasmMemory>()
 
 /**
- * The linear memory of an engine made here, `undefined` for any other
- * engine. It grows with the table and never shrinks (WebAssembly has no way
- * to give pages back): the memory tests read its size.
+ * The linear memory an engine made here uses now, `undefined` for any other
+ * engine. It grows with the table and never shrinks, but after a move (see
+ * {@link MOVE_FLOOR}) it is another, smaller one. The memory tests read it.
  */
 export function memoryOf(engine: Engine): WasmMemory | undefined {
   return memories.get(engine)
@@ -101,7 +106,25 @@ export function memoryOf(engine: Engine): WasmMemory | undefined {
 
 const U64_MAX = (1n << 64n) - 1n
 
-function wrap(ex: Exports): Engine {
+/**
+ * When a release lets the table give memory back, the engine moves the
+ * table to a fresh instance (see `move` in {@link wrap}) if its memory is at
+ * least this large: below it a move would return little.
+ */
+export const MOVE_FLOOR = 32 * 1024 * 1024
+/**
+ * ... and if at most this many budgets are live: a move rebuilds each of
+ * them (6 to 12 ms for 4,096 budgets on the reference machine), so a larger
+ * table keeps its memory rather than pause the caller for longer.
+ */
+export const MOVE_MAX_LIVE = 4096
+
+function instantiate(module: object): Exports {
+  return new WA.Instance(module, {}).exports as unknown as Exports
+}
+
+function wrap(module: object): Engine {
+  let ex = instantiate(module)
   const decoder = new TextDecoder()
   let broken: unknown = null
   let buffer: ArrayBuffer | null = null
@@ -189,6 +212,45 @@ function wrap(ex: Exports): Engine {
 
   const codes = names((i) => ex.bk_code_name(i))
 
+  /**
+   * Moves the table into a fresh instance when it has drained (a release
+   * just gave table memory back) and the memory is worth returning. The old
+   * instance writes a snapshot of its table (every slot, generation and
+   * free-list entry: crates/budgetkernel-engine/src/table/snapshot.rs),
+   * the fresh one rebuilds the same table from it, and only then is the old
+   * one dropped, with its memory. Any failure (no memory for the snapshot
+   * or the instance) keeps the old instance, unchanged.
+   */
+  function move(): void {
+    if (ex.memory.buffer.byteLength < MOVE_FLOOR || ex.bk_live_budgets() > MOVE_MAX_LIVE) return
+    const len = ex.bk_snapshot()
+    // The word buffer may have been reallocated for the snapshot.
+    wordArea.cap = 0
+    buffer = null
+    if (len < 0) return
+    const from = new BigUint64Array(ex.memory.buffer, ex.bk_reserve_words(len), len)
+    let fresh: Exports
+    try {
+      fresh = instantiate(module)
+      const at = fresh.bk_reserve_words(len)
+      if (at === 0) return
+      new BigUint64Array(fresh.memory.buffer, at, len).set(from)
+      if (fresh.bk_restore(len) !== 1) return
+    } catch {
+      // The fresh instance could not be made or trapped: it is dropped, and
+      // the old one, which the move has not changed, goes on.
+      return
+    }
+    ex = fresh
+    // Nothing may keep the old memory alive: its views go too.
+    byteArea.cap = 0
+    floatArea.cap = 0
+    bytes = new Uint8Array(0)
+    words = new BigUint64Array(0)
+    floats = new Float64Array(0)
+    memories.set(engine, ex.memory)
+  }
+
   function read(status: number): bigint | null {
     if (status === 1) return BigInt.asUintN(64, ex.bk_value())
     if (status === 0) return null
@@ -238,7 +300,9 @@ function wrap(ex: Exports): Engine {
     release: (handle: number): boolean => {
       if (broken !== null) throw dead()
       try {
-        return ex.bk_release(handle) !== 0
+        const released = ex.bk_release(handle)
+        if (released === 2) move()
+        return released !== 0
       } catch (error) {
         throw trapped(error)
       }
@@ -282,5 +346,6 @@ function wrap(ex: Exports): Engine {
       return failure
     }),
   }
+  memories.set(engine, ex.memory)
   return engine
 }

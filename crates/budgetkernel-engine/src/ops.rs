@@ -8,7 +8,7 @@ use budgetkernel::{Budget, Dim, Verdict, MAX_DIMS};
 
 use crate::convert::{amount_from_f64, dim_at, packed_field, verdict_code, FEW};
 use crate::error::{Code, Failure};
-use crate::table::{with_table, Table};
+use crate::table::{with_table, Removed, Table};
 
 /// Returned by the number-returning functions when the call failed; the
 /// reason is then available from [`take_failure`].
@@ -101,6 +101,11 @@ pub fn clone_budget(handle: f64) -> f64 {
 /// a stale or forged handle frees nothing.
 pub fn release(handle: f64) -> bool {
     with_table(|table| table.remove(handle)).unwrap_or(false)
+}
+
+/// [`release`], telling also whether the table gave memory back.
+pub fn release_reporting(handle: f64) -> Removed {
+    with_table(|table| table.remove_reporting(handle)).unwrap_or(Removed::NotLive)
 }
 
 /// Number of live budgets on the calling thread (for leak tests).

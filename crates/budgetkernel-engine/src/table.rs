@@ -42,12 +42,25 @@ use budgetkernel::Budget;
 use crate::convert::{decode_handle as decode, encode_handle as encode, GENERATION_LIMIT};
 use crate::error::Failure;
 
+mod snapshot;
+
 /// A budget's address in its thread's table: `generation << 32 | index`.
 pub type Handle = f64;
 
 struct Slot {
     generation: u32,
     budget: Option<Budget>,
+}
+
+/// What [`Table::remove_reporting`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removed {
+    /// The handle named no live budget; nothing changed.
+    NotLive,
+    /// The budget was freed.
+    Freed,
+    /// The budget was freed, and the table gave memory back to the allocator.
+    Shrank,
 }
 
 /// Slots below this capacity are never given back: a table this small costs
@@ -150,27 +163,37 @@ impl Table {
 
     /// Empties the slot behind `handle`. Returns whether it was live.
     pub fn remove(&mut self, handle: Handle) -> bool {
+        self.remove_reporting(handle) != Removed::NotLive
+    }
+
+    /// [`Self::remove`], telling also whether the table gave memory back
+    /// (what the wasm glue waits for before it considers moving the table
+    /// to a fresh memory: `snapshot.rs`).
+    pub fn remove_reporting(&mut self, handle: Handle) -> Removed {
         let Some((index, slot)) = self.slot_mut(handle) else {
-            return false;
+            return Removed::NotLive;
         };
         if slot.budget.take().is_none() {
-            return false;
+            return Removed::NotLive;
         }
         slot.generation = (slot.generation + 1) % GENERATION_LIMIT;
         self.live -= 1;
         if index as usize + 1 == self.slots.len() {
-            self.trim();
+            if self.trim() {
+                return Removed::Shrank;
+            }
         } else if self.free.try_reserve(1).is_ok() {
             self.free.push(index);
         }
         // Without memory for the free list the empty slot is simply not
         // reused until `trim` drops it: the budget is freed either way.
-        true
+        Removed::Freed
     }
 
     /// Drops the empty slots at the end (parking their generations), then
-    /// gives memory back once less than a quarter of the capacity is used.
-    fn trim(&mut self) {
+    /// gives memory back once less than a quarter of the capacity is used
+    /// (and then returns true).
+    fn trim(&mut self) -> bool {
         while let Some(slot) = self.slots.last() {
             if slot.budget.is_some() {
                 break;
@@ -202,7 +225,9 @@ impl Table {
                     .is_some_and(|s| s.budget.is_none())
             });
             self.free.shrink_to((2 * self.free.len()).max(MIN_CAPACITY));
+            return true;
         }
+        false
     }
 
     /// Records why the current call failed, for `takeError` to collect.

@@ -49,7 +49,7 @@ use std::cell::{Cell, RefCell};
 
 use budgetkernel_engine::error::{Code, Failure};
 use budgetkernel_engine::ops;
-use budgetkernel_engine::table::with_table;
+use budgetkernel_engine::table::{with_table, Removed, Table};
 
 /// The scratch buffers arrays cross through (see the crate docs).
 #[derive(Default)]
@@ -139,10 +139,55 @@ pub extern "C" fn bk_clone(handle: f64) -> f64 {
     ops::clone_budget(handle)
 }
 
-/// `release(handle)`: 1 if it named a live budget, else 0.
+/// `release(handle)`: 0 if it named no live budget, 1 if it freed one, 2
+/// if it freed one and the table gave memory back (the glue may then move
+/// the table to a fresh instance: [`bk_snapshot`]).
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub extern "C" fn bk_release(handle: f64) -> u32 {
-    u32::from(ops::release(handle))
+    match ops::release_reporting(handle) {
+        Removed::NotLive => 0,
+        Removed::Freed => 1,
+        Removed::Shrank => 2,
+    }
+}
+
+/// Writes this thread's table to the word buffer as a snapshot.
+///
+/// The format is in `budgetkernel_engine::table`'s `snapshot` module.
+/// Returns the snapshot's length in words, or -1 without memory for it.
+/// Records no failure and changes no budget.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub extern "C" fn bk_snapshot() -> i32 {
+    with_scratch(-1, |s| {
+        with_table(|table| table.snapshot(&mut s.words))
+            .flatten()
+            .and_then(|()| i32::try_from(s.words.len()).ok())
+            .unwrap_or(-1)
+    })
+}
+
+/// Replaces this thread's unused table by a snapshot's.
+///
+/// The table must never have been used (a fresh instance's); the snapshot
+/// is the first `words` words of the word buffer, which is freed after.
+/// 1 on success; 0, with nothing changed, if the table was used or the
+/// words describe no table.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub extern "C" fn bk_restore(words: u32) -> u32 {
+    let Some(restored) = with_scratch(None, |s| Table::from_snapshot(prefix(&s.words, words)))
+    else {
+        return 0;
+    };
+    let replaced = with_table(|table| {
+        if table.is_unused() && table.live() == 0 {
+            *table = restored;
+            true
+        } else {
+            false
+        }
+    });
+    with_scratch((), |s| s.words = Vec::new());
+    u32::from(replaced == Some(true))
 }
 
 /// `liveBudgets()`.

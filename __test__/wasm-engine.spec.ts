@@ -306,3 +306,59 @@ describe('moving a drained table to a fresh memory', () => {
     expect(memoryOf(f)).toBe(start)
   })
 })
+
+describe('a trap', () => {
+  it('becomes an Error, and the instance refuses every later call; other instances go on', () => {
+    // No caller can make the module trap (the engine has no reachable
+    // panic), so the test corrupts its memory as nothing else can: the word
+    // buffer's pointer in the module's statics is pointed past the end of
+    // memory, and the next create reads through it.
+    const { engine: e, memory } = instantiateWasm()
+    const h = e.create(new BigUint64Array([0n, 0n, 100n, 0n]), 1)
+    const words = new BigUint64Array(memory.buffer)
+    let at = -1
+    for (let i = 0; i + 3 < words.length && at < 0; i++) {
+      if (words[i] === 0n && words[i + 1] === 0n && words[i + 2] === 100n && words[i + 3] === 0n) at = i * 8
+    }
+    expect(at).toBeGreaterThan(0)
+    const u32 = new Uint32Array(memory.buffer)
+    const pointers = [...u32.subarray(0, at / 4).keys()].filter((i) => u32[i] === at)
+    expect(pointers.length).toBeGreaterThan(0)
+    for (const i of pointers) u32[i] = 0xffff_fff0
+    let first: unknown
+    try {
+      e.create(new BigUint64Array([0n, 0n, 100n, 0n]), 1)
+    } catch (error) {
+      first = error
+    }
+    expect(first).toBeInstanceOf(Error)
+    expect((first as Error).message).toBe('budgetkernel: the wasm engine trapped; this instance cannot be used again')
+    // The compiler's lib for the tests has no WebAssembly types.
+    expect((first as Error).cause).toBeInstanceOf((globalThis as unknown as { WebAssembly: { RuntimeError: new () => Error } }).WebAssembly.RuntimeError)
+    const later: Array<() => unknown> = [
+      () => e.charge(h, 0, 1),
+      () => e.clone(h),
+      () => e.release(h),
+      () => e.spent(h, 0),
+      () => e.chargeBig(h, 0, 1n),
+      () => e.chargeBatch(h, new Uint8Array(1), new Float64Array(1), 1),
+      () => e.create(new BigUint64Array([0n, 0n, 100n, 0n]), 1),
+      () => e.liveBudgets(),
+      () => e.takeError(),
+      () => e.dimNames(),
+    ]
+    for (const call of later) {
+      expect(call).toThrow('budgetkernel: the wasm engine trapped earlier and cannot be used again')
+      try {
+        call()
+      } catch (error) {
+        expect((error as Error).cause).toBe((first as Error).cause)
+      }
+    }
+    // Another instance of the module is untouched.
+    const other = loadWasm()
+    const g = other.create(new BigUint64Array([0n, 0n, 100n, 0n]), 1)
+    expect(other.charge(g, 0, 101)).toBeGreaterThan(0)
+    expect(other.release(g)).toBe(true)
+  })
+})

@@ -124,23 +124,32 @@ function wrap(module) {
     function dead() {
         return new Error('budgetkernel: the wasm engine trapped earlier and cannot be used again', { cause: broken });
     }
-    /** What a call that threw throws: a trap breaks the instance and becomes an Error. */
+    /**
+     * What a call that threw throws: a trap breaks the instance and becomes an
+     * Error. The broken instance's exports are replaced by ones that throw
+     * {@link dead} (its memory stays, for views made before), so no call
+     * checks for a trap before it runs.
+     */
     function trapped(error) {
         if (error instanceof WA.RuntimeError) {
             broken = error;
+            const refuse = () => {
+                throw dead();
+            };
+            const memory = ex.memory;
+            ex = Object.fromEntries(Object.keys(ex).map((name) => [name, refuse]));
+            ex.memory = memory;
             return new Error('budgetkernel: the wasm engine trapped; this instance cannot be used again', { cause: error });
         }
         return error;
     }
     // The hot calls (charge, clone, release) are written out with the guard's
-    // two checks, without its rest parameter and spread: where V8 does not
+    // try/catch, without its rest parameter and spread: where V8 does not
     // inline them (a `run()` scope's clone and release) the rest array and
     // the spread call cost a few ns (3 to 10 ns per scope, measured with
     // bench/engines.mjs's cases).
     function guard(f) {
         return (...args) => {
-            if (broken !== null)
-                throw dead();
             try {
                 return f(...args);
             }
@@ -228,8 +237,6 @@ function wrap(module) {
             return ex.bk_create(n, count);
         }),
         clone: (handle) => {
-            if (broken !== null)
-                throw dead();
             try {
                 return ex.bk_clone(handle);
             }
@@ -238,8 +245,6 @@ function wrap(module) {
             }
         },
         release: (handle) => {
-            if (broken !== null)
-                throw dead();
             try {
                 const released = ex.bk_release(handle);
                 if (released === 2)
@@ -253,8 +258,6 @@ function wrap(module) {
         liveBudgets: guard(() => ex.bk_live_budgets()),
         tableCapacity: guard(() => ex.bk_table_capacity()),
         charge: (handle, dimIndex, amount) => {
-            if (broken !== null)
-                throw dead();
             try {
                 return ex.bk_charge(handle, dimIndex, amount);
             }

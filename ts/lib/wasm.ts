@@ -185,23 +185,33 @@ function wrap(module: object): Engine {
     return new Error('budgetkernel: the wasm engine trapped earlier and cannot be used again', { cause: broken })
   }
 
-  /** What a call that threw throws: a trap breaks the instance and becomes an Error. */
+  /**
+   * What a call that threw throws: a trap breaks the instance and becomes an
+   * Error. The broken instance's exports are replaced by ones that throw
+   * {@link dead} (its memory stays, for views made before), so no call
+   * checks for a trap before it runs.
+   */
   function trapped(error: unknown): unknown {
     if (error instanceof WA.RuntimeError) {
       broken = error
+      const refuse = (): never => {
+        throw dead()
+      }
+      const memory = ex.memory
+      ex = Object.fromEntries(Object.keys(ex).map((name) => [name, refuse])) as unknown as Exports
+      ex.memory = memory
       return new Error('budgetkernel: the wasm engine trapped; this instance cannot be used again', { cause: error })
     }
     return error
   }
 
   // The hot calls (charge, clone, release) are written out with the guard's
-  // two checks, without its rest parameter and spread: where V8 does not
+  // try/catch, without its rest parameter and spread: where V8 does not
   // inline them (a `run()` scope's clone and release) the rest array and
   // the spread call cost a few ns (3 to 10 ns per scope, measured with
   // bench/engines.mjs's cases).
   function guard<A extends unknown[], R>(f: (...args: A) => R): (...args: A) => R {
     return (...args: A): R => {
-      if (broken !== null) throw dead()
       try {
         return f(...args)
       } catch (error) {
@@ -290,7 +300,6 @@ function wrap(module: object): Engine {
       return ex.bk_create(n, count)
     }),
     clone: (handle: number): number => {
-      if (broken !== null) throw dead()
       try {
         return ex.bk_clone(handle)
       } catch (error) {
@@ -298,7 +307,6 @@ function wrap(module: object): Engine {
       }
     },
     release: (handle: number): boolean => {
-      if (broken !== null) throw dead()
       try {
         const released = ex.bk_release(handle)
         if (released === 2) move()
@@ -310,7 +318,6 @@ function wrap(module: object): Engine {
     liveBudgets: guard((): number => ex.bk_live_budgets()),
     tableCapacity: guard((): number => ex.bk_table_capacity()),
     charge: (handle: number, dimIndex: number, amount: number): number => {
-      if (broken !== null) throw dead()
       try {
         return ex.bk_charge(handle, dimIndex, amount)
       } catch (error) {

@@ -14,7 +14,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RedisBudgets, StoreError } from '../redis.js'
-import { forEachClient, freePort, rawCommand, RedisServer } from './redis-server.js'
+import { answeringPid, forEachClient, freePort, RedisServer } from './redis-server.js'
 
 const servers: RedisServer[] = []
 const cleanups: Array<() => unknown> = []
@@ -132,8 +132,8 @@ forEachClient((kind) => {
           if (failure !== undefined) throw failure
           if (acknowledged !== last) [last, since] = [acknowledged, Date.now()]
           if (Date.now() - since > 30_000) {
-            const owner = await rawCommand(server.port, 'INFO server').catch((error: unknown) => String(error))
-            throw new Error(`no progress for 30 s ${phase}: ${acknowledged} acknowledged, ${retries} retries, last error: ${lastError}; the server on the port answers ${owner} (ours: pid ${server.pid})`)
+            const owner = await answeringPid(server.port).then((pid) => `as pid ${pid}`, (error: unknown) => `no: ${String(error)}`)
+            throw new Error(`no progress for 30 s ${phase}: ${acknowledged} acknowledged, ${retries} retries, last error: ${lastError}; a server on the port answers ${owner} (ours: pid ${server.pid})`)
           }
           await sleep(1)
         }

@@ -1,6 +1,7 @@
 // Faults of leased budgets with a real redis-server: a holder partitioned
-// past its reservation's TTL (CLIENT PAUSE) stops returning continue; a Redis
-// restart mid-lease (AOF on) loses no reported usage and the lease goes on.
+// past its reservation's TTL (CLIENT PAUSE) stops returning continue; Redis
+// killed with SIGKILL and restarted mid-lease (AOF, appendfsync always) loses
+// no reported usage and the lease goes on.
 
 import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
@@ -31,7 +32,7 @@ describe('leased budget faults', () => {
     await sleep(100)
   }, 20_000)
 
-  it('Redis restarted mid-lease: reported usage survives, the lease refills, accounting is exact', async () => {
+  it('Redis killed (-9) and restarted mid-lease: reported usage survives, the lease refills, accounting is exact', async () => {
     const store = new RedisBudgets(redis.io, { timeoutMs: 5_000 })
     await store.create('restart', [{ dim: 'tokens', limit: 1_000 }])
     const lease = store.lease('restart', { chunk: 50, ttlMs: 10_000 })
@@ -43,7 +44,11 @@ describe('leased budget faults', () => {
       if (v.kind !== 'exhausted') approved += 3
     }
     const reported = Number(await store.spent('restart', 'tokens'))
+    // kill -9 (no shutdown: only what appendfsync always wrote survives), then the same port and AOF.
+    const pid = redis.server.pid
+    await redis.server.kill9()
     await redis.server.restart()
+    expect(redis.server.pid).not.toBe(pid)
     expect(Number(await store.spent('restart', 'tokens'))).toBe(reported)
     for (let i = 0; i < 300; i++) {
       const v = await lease.charge('tokens', 3)

@@ -43,8 +43,11 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** Sends one inline command and resolves the raw reply's first line. */
-export function rawCommand(port: number, command: string): Promise<string> {
+/**
+ * Sends one inline command and resolves the raw reply: its first line, or
+ * with `{ whole: true }` everything up to the end of a bulk reply.
+ */
+export function rawCommand(port: number, command: string, { whole = false } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: '127.0.0.1', port })
     let data = ''
@@ -52,13 +55,24 @@ export function rawCommand(port: number, command: string): Promise<string> {
     socket.on('error', reject)
     socket.on('data', (chunk) => {
       data += chunk.toString('utf8')
-      if (data.includes('\r\n')) {
-        socket.end()
-        resolve(data.slice(0, data.indexOf('\r\n')))
-      }
+      const eol = data.indexOf('\r\n')
+      if (eol < 0) return
+      const first = data.slice(0, eol)
+      // A bulk reply ($N) is complete once its N bytes and their CRLF are here.
+      const bulk = whole && first.startsWith('$') ? Number(first.slice(1)) : -1
+      if (bulk >= 0 && Buffer.byteLength(data.slice(eol + 2)) < bulk + 2) return
+      socket.end()
+      resolve(bulk >= 0 ? data.slice(eol + 2, eol + 2 + bulk) : first)
     })
     socket.write(`${command}\r\n`)
   })
+}
+
+/** The `process_id` of the server answering on `port`. */
+export async function answeringPid(port: number): Promise<number | undefined> {
+  const info = await rawCommand(port, 'INFO server', { whole: true })
+  const match = /^process_id:(\d+)\r?$/m.exec(info)
+  return match === null ? undefined : Number(match[1])
 }
 
 export class RedisServer {
@@ -93,6 +107,7 @@ export class RedisServer {
   }
 
   async #spawn(): Promise<void> {
+    const previous = this.#child
     const child = spawn(
       this.#binary,
       ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...this.#args],
@@ -110,11 +125,16 @@ export class RedisServer {
     const deadline = Date.now() + 10_000
     for (;;) {
       if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr}`)
-      try {
-        // Loading an AOF answers -LOADING until it is done.
-        if ((await rawCommand(this.port, 'PING')) === '+PONG') return
-      } catch {
-        // not listening yet
+      // Loading an AOF answers -LOADING until it is done.
+      const answer = await rawCommand(this.port, 'PING').catch(() => 'not listening yet')
+      if (answer === '+PONG') {
+        // Ready means our own child answers: a server left on the port (a
+        // restart without a kill) answers PING too, while ours fails to bind.
+        const pid = await answeringPid(this.port)
+        if (pid === child.pid) return
+        child.kill('SIGKILL')
+        this.#child = previous
+        throw new Error(`another redis-server (pid ${pid}) answers on port ${this.port}, not ours (pid ${child.pid})`)
       }
       if (Date.now() > deadline) throw new Error(`redis-server did not answer PING within 10 s: ${stderr}`)
       await new Promise((resolve) => setTimeout(resolve, 25))
@@ -135,8 +155,16 @@ export class RedisServer {
     return this.#exit('SIGKILL')
   }
 
-  /** Starts it again on the same port and directory (an AOF there is loaded). */
+  /**
+   * Starts it again on the same port and directory (an AOF there is
+   * loaded), after {@link kill9}: a server still running is an error, since
+   * nothing would be restarted.
+   */
   restart(): Promise<void> {
+    const child = this.#child
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      return Promise.reject(new Error(`redis-server (pid ${child.pid}) is still running: kill9() it before restart()`))
+    }
     return this.#spawn()
   }
 

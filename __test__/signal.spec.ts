@@ -136,16 +136,20 @@ for (const [name, entry] of [
     it('a listener that releases the budget during the exhausting charge: the charge still returns its verdict, later calls throw ReleasedError', () => {
       const budget = make(entry)
       const other = make(entry)
+      let reuser: Budget | undefined
       budget.signal.addEventListener('abort', () => {
         budget.release()
         // Its slot may be reused at once; the outer charge must not touch it.
-        const reuser = make(entry)
+        reuser = make(entry)
         reuser.charge('calls', 1)
       })
       expect(budget.chargeBatch(Uint8Array.of(3), Float64Array.of(3))).toEqual({ kind: 'continue' })
       expect(budget.chargeMany([['calls', 1], ['tokens', 1]])).toEqual({ kind: 'exhausted', dim: 'calls' })
       expect(budget.released).toBe(true)
       expect(() => budget.charge('calls', 1)).toThrow(entry.ReleasedError)
+      // The budget made in the listener (in the released slot, or any other) holds only its own charge.
+      expect(reuser?.spent('calls')).toBe(1n)
+      expect(reuser?.spent('tokens')).toBe(0n)
       expect(other.spent('calls')).toBe(0n)
     })
 

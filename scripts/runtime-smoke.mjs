@@ -95,12 +95,16 @@ function failure(what, r) {
 
 /**
  * The stderr the main entry may write: nothing on the native addon; on the
- * wasm fallback, its one warning.
+ * wasm fallback, its one warning line, and the runtime's hint after it
+ * (Node and Bun: "(Use `node --trace-warnings ...` ..."; Deno writes none).
  * @param {string} stderr @param {'native' | 'wasm'} engine
  */
 function stderrAllowed(stderr, engine) {
   if (engine === 'native') return stderr === '';
-  return stderr.includes(FALLBACK_WARNING);
+  const lines = stderr.split('\n').filter((line) => line !== '');
+  const warnings = lines.filter((line) => line.includes(FALLBACK_WARNING));
+  const rest = lines.filter((line) => !line.includes(FALLBACK_WARNING) && !/^\(Use `\S+ --trace-warnings \.\.\.` to show where the warning was created\)$/.test(line));
+  return warnings.length === 1 && rest.length === 0;
 }
 
 /** The installed package's `bin.budgetkernel`. @param {string} project */

@@ -17,4 +17,4 @@ export { StoreError, type StoreErrorCode } from './lib/errors';
 export { DIMS, type Dim } from './lib/dims';
 export type { Amount } from './lib/amounts';
 export { worst, isContinuing, isExhausted, type Verdict } from './lib/verdicts';
-export { BudgetError, BudgetExhaustedError, BuilderError, ChargeError, type BudgetErrorCode } from './lib/errors';
+export { BudgetError, BudgetExhaustedError, BuilderError, CapacityError, ChargeError, type BudgetErrorCode } from './lib/errors';

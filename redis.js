@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.ChargeError = exports.BuilderError = exports.BudgetExhaustedError = exports.BudgetError = exports.isExhausted = exports.isContinuing = exports.worst = exports.DIMS = exports.StoreError = exports.LeasedBudget = exports.MAX_ENTRIES = exports.RedisBudgets = void 0;
+exports.ChargeError = exports.CapacityError = exports.BuilderError = exports.BudgetExhaustedError = exports.BudgetError = exports.isExhausted = exports.isContinuing = exports.worst = exports.DIMS = exports.StoreError = exports.LeasedBudget = exports.MAX_ENTRIES = exports.RedisBudgets = void 0;
 var store_1 = require("./lib/redis/store");
 Object.defineProperty(exports, "RedisBudgets", { enumerable: true, get: function () { return store_1.RedisBudgets; } });
 Object.defineProperty(exports, "MAX_ENTRIES", { enumerable: true, get: function () { return store_1.MAX_ENTRIES; } });
@@ -30,4 +30,5 @@ var errors_2 = require("./lib/errors");
 Object.defineProperty(exports, "BudgetError", { enumerable: true, get: function () { return errors_2.BudgetError; } });
 Object.defineProperty(exports, "BudgetExhaustedError", { enumerable: true, get: function () { return errors_2.BudgetExhaustedError; } });
 Object.defineProperty(exports, "BuilderError", { enumerable: true, get: function () { return errors_2.BuilderError; } });
+Object.defineProperty(exports, "CapacityError", { enumerable: true, get: function () { return errors_2.CapacityError; } });
 Object.defineProperty(exports, "ChargeError", { enumerable: true, get: function () { return errors_2.ChargeError; } });

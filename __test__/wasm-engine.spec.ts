@@ -216,6 +216,62 @@ describe('wasm memory maximum', () => {
   })
 })
 
+describe('wasm memory maximum through the API (budgetkernel/wasm)', () => {
+  it('build, clone, run and chargeBatch throw CapacityError (TABLE_FULL), change nothing, and work again once budgets are released', () => {
+    const api = require('../wasm.js') as typeof import('../wasm.js')
+    // (@internal: not in the published typings)
+    const { loadWasmEngine } = require('../lib/engine.js') as { loadWasmEngine(): Engine }
+    const { memoryOf, MOVE_FLOOR } = require('../lib/wasm.js') as typeof import('../lib/wasm.js')
+    // The entry's own engine (what its Budget runs on), grown to 16 pages below the maximum.
+    const engine = loadWasmEngine()
+    const template = api.Budget.builder().limit('tokens', 1000).build()
+    template.charge('tokens', 10)
+    const memory = memoryOf(engine) as { buffer: ArrayBuffer; grow(pages: number): number }
+    memory.grow(16384 - memory.buffer.byteLength / 65536 - 16)
+    const made: import('../wasm.js').Budget[] = []
+    let full: unknown
+    for (let i = 0; i < 1_000_000 && full === undefined; i++) {
+      try {
+        made.push(template.clone())
+      } catch (error) {
+        full = error
+      }
+    }
+    expect(made.length).toBeGreaterThan(100)
+    expect(full).toBeInstanceOf(api.CapacityError)
+    expect(full).toBeInstanceOf(Error)
+    expect(full).not.toBeInstanceOf(api.BudgetError)
+    expect(full).toMatchObject({ name: 'CapacityError', code: 'TABLE_FULL' })
+    const live = engine.liveBudgets()
+    expect(live).toBe(made.length + 1)
+    // Each refusal is the same typed error, and nothing was created or charged.
+    let called = false
+    const refusals: Array<() => unknown> = [
+      () => template.clone(),
+      () => template.run(() => (called = true)),
+      () => api.Budget.builder().limit('calls', 5).build(),
+      () => template.chargeBatch(new Uint8Array(1 << 21), new Float64Array(1 << 21).fill(1)),
+    ]
+    for (const refuse of refusals) {
+      expect(refuse).toThrow(api.CapacityError)
+      expect(engine.liveBudgets()).toBe(live)
+    }
+    expect(called).toBe(false)
+    expect(template.spent('tokens')).toBe(10n)
+    // Charges need no memory: every budget works on.
+    expect(template.charge('tokens', 5)).toEqual({ kind: 'continue' })
+    expect(made[made.length - 1]?.charge('tokens', 991)).toEqual({ kind: 'exhausted', dim: 'tokens' })
+    // Released, the budgets make room again, and the drained table moves to a small memory.
+    for (const budget of made) budget.release()
+    expect(engine.liveBudgets()).toBe(1)
+    const again = template.clone()
+    expect(again.spent('tokens')).toBe(15n)
+    again.release()
+    expect((memoryOf(engine) as { buffer: ArrayBuffer }).buffer.byteLength).toBeLessThan(MOVE_FLOOR)
+    template.release()
+  })
+})
+
 describe('moving a drained table to a fresh memory', () => {
   const { memoryOf, MOVE_FLOOR, MOVE_MAX_LIVE } = require('../lib/wasm.js') as typeof import('../lib/wasm.js')
   const bytesOf = (e: Engine) => (memoryOf(e) as { buffer: ArrayBuffer }).buffer.byteLength

@@ -96,6 +96,8 @@ export declare class Budget {
      * @throws {RangeError} the lengths differ, an index is 8 or more, or a number amount is not a safe non-negative integer.
      * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
      * @throws {ReleasedError} the budget was released (checked first).
+     * @throws {CapacityError} `TABLE_FULL`: the engine has no room to copy the arrays
+     *   into (the wasm engine's memory is at its maximum); nothing was charged.
      */
     chargeBatch(dims: Uint8Array, amounts: Float64Array | BigUint64Array): Verdict;
     /**
@@ -147,6 +149,7 @@ export declare class Budget {
      * releasing either leaves the other usable.
      *
      * @throws {ReleasedError} the budget was released.
+     * @throws {CapacityError} `TABLE_FULL`: the engine has no room for another budget.
      */
     clone(): Budget;
     /**
@@ -171,6 +174,7 @@ export declare class Budget {
      * ```
      * @throws {TypeError} `fn` is not a function (nothing is cloned).
      * @throws {ReleasedError} this budget was released.
+     * @throws {CapacityError} `TABLE_FULL`: the engine has no room for another budget (`fn` is not called).
      */
     run<T>(fn: (budget: Budget) => T): T;
     /**
@@ -221,6 +225,7 @@ export declare class BudgetBuilder {
      *
      * @throws {BuilderError} `DUPLICATE_DIMENSION`, `NO_DIMENSIONS`,
      *   `ZERO_LIMIT` or `WARN_NOT_BELOW_LIMIT`, in that order of precedence.
+     * @throws {CapacityError} `TABLE_FULL`: the engine has no room for another budget.
      */
     build(): Budget;
 }

@@ -66,6 +66,8 @@ function failure(engine, amountName = () => 'amount', amounts, dims) {
             // The facade passes only its budgets' own handles, and a released
             // budget's handle is RELEASED, which no slot matches.
             return new errors_1.ReleasedError();
+        case 'TABLE_FULL':
+            return new errors_1.CapacityError();
         default:
             return new Error(`budgetkernel: internal error in the engine (${failure.code})`);
     }
@@ -484,6 +486,8 @@ class Budget {
      * @throws {RangeError} the lengths differ, an index is 8 or more, or a number amount is not a safe non-negative integer.
      * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
      * @throws {ReleasedError} the budget was released (checked first).
+     * @throws {CapacityError} `TABLE_FULL`: the engine has no room to copy the arrays
+     *   into (the wasm engine's memory is at its maximum); nothing was charged.
      */
     chargeBatch(dims, amounts) {
         const handle = this.#handle;
@@ -589,6 +593,7 @@ class Budget {
      * releasing either leaves the other usable.
      *
      * @throws {ReleasedError} the budget was released.
+     * @throws {CapacityError} `TABLE_FULL`: the engine has no room for another budget.
      */
     clone() {
         const kernel = this.#kernel;
@@ -619,6 +624,7 @@ class Budget {
      * ```
      * @throws {TypeError} `fn` is not a function (nothing is cloned).
      * @throws {ReleasedError} this budget was released.
+     * @throws {CapacityError} `TABLE_FULL`: the engine has no room for another budget (`fn` is not called).
      */
     run(fn) {
         if (typeof fn !== 'function')
@@ -772,6 +778,7 @@ class BudgetBuilder {
      *
      * @throws {BuilderError} `DUPLICATE_DIMENSION`, `NO_DIMENSIONS`,
      *   `ZERO_LIMIT` or `WARN_NOT_BELOW_LIMIT`, in that order of precedence.
+     * @throws {CapacityError} `TABLE_FULL`: the engine has no room for another budget.
      */
     build() {
         const kernel = this.#kernel;

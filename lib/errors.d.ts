@@ -86,6 +86,23 @@ export declare class ReleasedError extends Error {
     /** The addon throws these itself; the constructor is public so that adapters and tests can make the same error. */
     constructor(message?: string);
 }
+/** The code of a {@link CapacityError}. */
+export type CapacityErrorCode = 'TABLE_FULL';
+/**
+ * The engine had no room for what a call needed: another budget
+ * (`build()`, `clone()`, `run()`), or the scratch space a `chargeBatch`
+ * copies its arrays into. On the WebAssembly engine this is its memory's
+ * maximum (1 GiB); on the native addon, 2^32 budgets on one thread.
+ * Nothing was created or charged, every existing budget works on, and
+ * releasing budgets makes room again. Not a {@link BudgetError}: it
+ * reports a resource limit, not a rule of the kernel.
+ */
+export declare class CapacityError extends Error {
+    /** Always `'TABLE_FULL'`. */
+    readonly code: CapacityErrorCode;
+    /** The facade throws these itself; the constructor is public so that adapters and tests can make the same error. */
+    constructor(message?: string);
+}
 /** The code of a {@link BudgetExhaustedError}. */
 export type BudgetExhaustedErrorCode = 'BUDGET_EXHAUSTED';
 /**

@@ -1,7 +1,7 @@
 "use strict";
 // The kernel's refusals as JavaScript errors, with a stable `code`.
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.BudgetExhaustedError = exports.ReleasedError = exports.StoreError = exports.ChargeError = exports.BuilderError = exports.BudgetError = void 0;
+exports.BudgetExhaustedError = exports.CapacityError = exports.ReleasedError = exports.StoreError = exports.ChargeError = exports.BuilderError = exports.BudgetError = void 0;
 /**
  * A rule of the kernel was refused. Bad values (wrong types, out-of-range
  * amounts) are `TypeError`/`RangeError` instead; a `BudgetError` means the
@@ -90,6 +90,27 @@ class ReleasedError extends Error {
     }
 }
 exports.ReleasedError = ReleasedError;
+/**
+ * The engine had no room for what a call needed: another budget
+ * (`build()`, `clone()`, `run()`), or the scratch space a `chargeBatch`
+ * copies its arrays into. On the WebAssembly engine this is its memory's
+ * maximum (1 GiB); on the native addon, 2^32 budgets on one thread.
+ * Nothing was created or charged, every existing budget works on, and
+ * releasing budgets makes room again. Not a {@link BudgetError}: it
+ * reports a resource limit, not a rule of the kernel.
+ */
+class CapacityError extends Error {
+    /** Always `'TABLE_FULL'`. */
+    code = 'TABLE_FULL';
+    /** The facade throws these itself; the constructor is public so that adapters and tests can make the same error. */
+    constructor(message = 'budgetkernel: the engine has no room for this call (its budget table or memory is full); release budgets you no longer need') {
+        super(message);
+    }
+    static {
+        Object.defineProperty(this.prototype, 'name', { value: 'CapacityError', writable: true, configurable: true });
+    }
+}
+exports.CapacityError = CapacityError;
 /**
  * The reason `budget.signal` aborts with: a charge on the budget returned
  * `exhausted` on {@link BudgetExhaustedError.dim}. `fetch`, timers and

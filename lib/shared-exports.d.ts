@@ -1,5 +1,5 @@
 export { DIMS, MAX_DIMS, type Dim } from './dims';
 export type { Amount } from './amounts';
 export { worst, isContinuing, isExhausted, type Verdict } from './verdicts';
-export { BudgetError, BudgetExhaustedError, BuilderError, ChargeError, ReleasedError, type BudgetErrorCode, type BudgetExhaustedErrorCode, type BuilderErrorCode, type ChargeErrorCode, type ReleasedErrorCode, } from './errors';
+export { BudgetError, BudgetExhaustedError, BuilderError, CapacityError, ChargeError, ReleasedError, type BudgetErrorCode, type BudgetExhaustedErrorCode, type BuilderErrorCode, type CapacityErrorCode, type ChargeErrorCode, type ReleasedErrorCode, } from './errors';
 export type { EngineName } from './engine';

@@ -44,7 +44,7 @@ for (const [specifier, entry] of /** @type {const} */ ([['budgetkernel', main], 
 check(main.ENGINE === 'native' || main.ENGINE === 'wasm', `budgetkernel's ENGINE is native or wasm (got ${String(main.ENGINE)})`);
 check(wasm.ENGINE === 'wasm', 'budgetkernel/wasm runs on the wasm engine');
 // The entries share the verdict objects and the error classes.
-for (const name of ['BudgetError', 'BuilderError', 'ChargeError', 'ReleasedError', 'BudgetExhaustedError', 'DIMS', 'worst']) {
+for (const name of ['BudgetError', 'BuilderError', 'CapacityError', 'ChargeError', 'ReleasedError', 'BudgetExhaustedError', 'DIMS', 'worst']) {
   check(/** @type {any} */ (main)[name] === /** @type {any} */ (wasm)[name], `budgetkernel and budgetkernel/wasm export the same ${name}`);
 }
 

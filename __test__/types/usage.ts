@@ -8,6 +8,7 @@ import {
   BudgetBuilder,
   BudgetError,
   BuilderError,
+  CapacityError,
   ChargeError,
   DIMS,
   ReleasedError,
@@ -209,6 +210,13 @@ function handle(err: unknown): string {
     const code: 'BUDGET_RELEASED' = err.code
     const isError: Error = err
     // @ts-expect-error a ReleasedError is not a BudgetError
+    const notBudget: BudgetError = err
+    return `${code} ${isError.name} ${String(notBudget)}`
+  }
+  if (err instanceof CapacityError) {
+    const code: 'TABLE_FULL' = err.code
+    const isError: Error = err
+    // @ts-expect-error a CapacityError is not a BudgetError
     const notBudget: BudgetError = err
     return `${code} ${isError.name} ${String(notBudget)}`
   }

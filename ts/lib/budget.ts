@@ -10,7 +10,7 @@
 import { isBigUint64Array, isFloat64Array, isUint8Array } from 'node:util/types'
 import { chargeAmountName, checkedAmount, amountRangeError, amountTypeError, toU64, type Amount } from './amounts'
 import { DIMS, dimIndex, dimIndexOf, dimTypeError, type Dim } from './dims'
-import { BuilderError, ChargeError, ReleasedError } from './errors'
+import { BuilderError, CapacityError, ChargeError, ReleasedError } from './errors'
 import { ExhaustionSignal, exhaustedDim } from './signal'
 import type { Engine } from './engine'
 import { describe } from './values'
@@ -60,6 +60,8 @@ export function failure(engine: Engine, amountName: (at: number) => string = () 
       // The facade passes only its budgets' own handles, and a released
       // budget's handle is RELEASED, which no slot matches.
       return new ReleasedError()
+    case 'TABLE_FULL':
+      return new CapacityError()
     default:
       return new Error(`budgetkernel: internal error in the engine (${failure.code})`)
   }
@@ -502,6 +504,8 @@ export class Budget {
    * @throws {RangeError} the lengths differ, an index is 8 or more, or a number amount is not a safe non-negative integer.
    * @throws {ChargeError} `UNKNOWN_DIMENSION` for the first undeclared dimension.
    * @throws {ReleasedError} the budget was released (checked first).
+   * @throws {CapacityError} `TABLE_FULL`: the engine has no room to copy the arrays
+   *   into (the wasm engine's memory is at its maximum); nothing was charged.
    */
   chargeBatch(dims: Uint8Array, amounts: Float64Array | BigUint64Array): Verdict {
     const handle = this.#handle
@@ -601,6 +605,7 @@ export class Budget {
    * releasing either leaves the other usable.
    *
    * @throws {ReleasedError} the budget was released.
+   * @throws {CapacityError} `TABLE_FULL`: the engine has no room for another budget.
    */
   clone(): Budget {
     const kernel = this.#kernel
@@ -631,6 +636,7 @@ export class Budget {
    * ```
    * @throws {TypeError} `fn` is not a function (nothing is cloned).
    * @throws {ReleasedError} this budget was released.
+   * @throws {CapacityError} `TABLE_FULL`: the engine has no room for another budget (`fn` is not called).
    */
   run<T>(fn: (budget: Budget) => T): T {
     if (typeof fn !== 'function') throw new TypeError(`run takes a function of the budget, got ${describe(fn)}`)
@@ -791,6 +797,7 @@ export class BudgetBuilder {
    *
    * @throws {BuilderError} `DUPLICATE_DIMENSION`, `NO_DIMENSIONS`,
    *   `ZERO_LIMIT` or `WARN_NOT_BELOW_LIMIT`, in that order of precedence.
+   * @throws {CapacityError} `TABLE_FULL`: the engine has no room for another budget.
    */
   build(): Budget {
     const kernel = this.#kernel

@@ -149,6 +149,36 @@ export class ReleasedError extends Error {
 }
 
 // ---------------------------------------------------------------------------
+// No room for another budget
+// ---------------------------------------------------------------------------
+
+/** The code of a {@link CapacityError}. */
+export type CapacityErrorCode = 'TABLE_FULL'
+
+/**
+ * The engine had no room for what a call needed: another budget
+ * (`build()`, `clone()`, `run()`), or the scratch space a `chargeBatch`
+ * copies its arrays into. On the WebAssembly engine this is its memory's
+ * maximum (1 GiB); on the native addon, 2^32 budgets on one thread.
+ * Nothing was created or charged, every existing budget works on, and
+ * releasing budgets makes room again. Not a {@link BudgetError}: it
+ * reports a resource limit, not a rule of the kernel.
+ */
+export class CapacityError extends Error {
+  /** Always `'TABLE_FULL'`. */
+  readonly code: CapacityErrorCode = 'TABLE_FULL'
+
+  /** The facade throws these itself; the constructor is public so that adapters and tests can make the same error. */
+  constructor(message = 'budgetkernel: the engine has no room for this call (its budget table or memory is full); release budgets you no longer need') {
+    super(message)
+  }
+
+  static {
+    Object.defineProperty(this.prototype, 'name', { value: 'CapacityError', writable: true, configurable: true })
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Exhaustion, as an abort reason
 // ---------------------------------------------------------------------------
 

@@ -9,11 +9,13 @@ export {
   BudgetError,
   BudgetExhaustedError,
   BuilderError,
+  CapacityError,
   ChargeError,
   ReleasedError,
   type BudgetErrorCode,
   type BudgetExhaustedErrorCode,
   type BuilderErrorCode,
+  type CapacityErrorCode,
   type ChargeErrorCode,
   type ReleasedErrorCode,
 } from './errors'

@@ -50,6 +50,12 @@ describe('two entries, one facade', () => {
     expect(new wasm.BudgetBuilder().limit('calls', 1).build()).toBeInstanceOf(wasm.Budget)
     const { builder } = wasm.Budget
     expect(builder().limit('calls', 1).build()).toBeInstanceOf(wasm.Budget)
+    // ... and only of its own: the other entry's class does not claim it (both ways).
+    const m = main.Budget.builder().limit('calls', 1).build()
+    expect(w).not.toBeInstanceOf(main.Budget)
+    expect(w.clone()).not.toBeInstanceOf(main.Budget)
+    expect(m).not.toBeInstanceOf(wasm.Budget)
+    expect(m.run((b) => b instanceof wasm.Budget)).toBe(false)
   })
 })
 
@@ -78,6 +84,21 @@ describe('BUDGETKERNEL_ENGINE', () => {
     expect(fallback.status).toBe(0)
     expect(fallback.stdout.trim()).toBe('wasm exhausted')
     expect(fallback.stderr.match(/BUDGETKERNEL_WASM_FALLBACK/g)).toHaveLength(1)
+  })
+
+  it('each thread that loads the package chooses its engine and warns once: a main thread and 2 workers, 3 warnings', () => {
+    const missing = { NAPI_RS_NATIVE_LIBRARY_PATH: path.join(ROOT, 'no-such-binary.node'), BUDGETKERNEL_ENGINE: undefined }
+    // The main thread loads the package, then two workers load it (twice each: still one warning per thread).
+    const threads = [
+      "const { Worker } = require('node:worker_threads')",
+      "const engines = [require('./index.js').ENGINE]",
+      "const inWorker = \"const m = require(process.cwd() + '/index.js'); require(process.cwd() + '/index.js'); require('node:worker_threads').parentPort.postMessage(m.ENGINE)\"",
+      "for (let i = 0; i < 2; i++) new Worker(inWorker, { eval: true }).once('message', (e) => { engines.push(e); if (engines.length === 3) console.log(engines.join(' ')) })",
+    ].join('\n')
+    const r = node(threads, missing)
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout.trim()).toBe('wasm wasm wasm')
+    expect(r.stderr.match(/BUDGETKERNEL_WASM_FALLBACK/g)).toHaveLength(3)
   })
 })
 
@@ -170,8 +191,14 @@ describe('template.run(fn)', () => {
     const t = template()
     const live = main.Budget.builder().limit('calls', 1).build()
     live.release()
+    // The main entry's engine (@internal, not in the typings), to count its budgets.
+    const { selectEngine } = require('../lib/engine.js') as { selectEngine(): { engine: { liveBudgets(): number } } }
+    const before = selectEngine().engine.liveBudgets()
+    let called = false
     expect(() => t.run(42 as never)).toThrow(TypeError)
-    expect(() => live.run(() => 1)).toThrow(ReleasedError)
+    expect(() => live.run(() => (called = true))).toThrow(ReleasedError)
+    expect(called).toBe(false)
+    expect(selectEngine().engine.liveBudgets()).toBe(before)
   })
 })
 

@@ -7,12 +7,13 @@
 // typings.
 
 import { execFile } from 'node:child_process'
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { userEnv } from '../scripts/user-env.mjs'
+import { declaredTargets, npmFieldsOf, platformOf } from '../scripts/cross.mjs'
 import { NATIVE, PLATFORM, PLATFORM_PACKAGE } from './platform.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -105,6 +106,28 @@ afterAll(() => {
   if (work !== '') rmSync(work, { recursive: true, force: true })
 })
 
+describe('npm/: the platform packages as napi create-npm-dirs generates them', () => {
+  // No binaries needed: the earliest check of what npm will match each platform package by.
+  it('one directory per declared target, package.json and README.md exactly as generated, and os/cpu/libc as each name says', async () => {
+    const fresh = path.join(work, 'generated')
+    mkdirSync(fresh)
+    copyFileSync(path.join(ROOT, 'package.json'), path.join(fresh, 'package.json'))
+    const napi = path.join(ROOT, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js')
+    must(await node([napi, 'create-npm-dirs', '--package-json-path', 'package.json', '--npm-dir', 'npm'], fresh), 'napi create-npm-dirs')
+    const committed = readdirSync(path.join(ROOT, 'npm')).sort()
+    expect(committed).toEqual(readdirSync(path.join(fresh, 'npm')).sort())
+    expect(committed).toEqual(declaredTargets().map(platformOf).sort())
+    for (const dir of committed) {
+      for (const f of ['package.json', 'README.md']) {
+        expect(readFileSync(path.join(ROOT, 'npm', dir, f), 'utf8'), `npm/${dir}/${f}`).toBe(readFileSync(path.join(fresh, 'npm', dir, f), 'utf8'))
+      }
+      const manifest = JSON.parse(readFileSync(path.join(ROOT, 'npm', dir, 'package.json'), 'utf8')) as { name: string; os?: string[]; cpu?: string[]; libc?: string[] }
+      expect(manifest.name).toBe(`budgetkernel-${dir}`)
+      expect({ os: manifest.os, cpu: manifest.cpu, ...(manifest.libc === undefined ? {} : { libc: manifest.libc }) }, `npm/${dir}/package.json`).toEqual(npmFieldsOf(dir))
+    }
+  }, 60_000)
+})
+
 describe('npm pack', () => {
   it('the root tarball holds the built JS, typings and CLI, and no native binary or sources', () => {
     const files = rootPack.files.map((f) => f.path).sort()
@@ -176,7 +199,9 @@ describe('the installed package', () => {
       `
       import { Budget, DIMS, MAX_DIMS, worst, isContinuing, isExhausted, BudgetError, BuilderError, ChargeError } from 'budgetkernel';
       import * as ns from 'budgetkernel';
+      import { Budget as WasmBudget, ENGINE as WASM_ENGINE, worst as wasmWorst } from 'budgetkernel/wasm';
       const b = Budget.builder().limit('millis', 100).build();
+      const w = WasmBudget.builder().limit('millis', 100).build();
       const v = b.charge('millis', 101);
       let code;
       try { Budget.builder().limit('tokens', 0).build() } catch (e) { code = [e instanceof BuilderError, e instanceof BudgetError, e.code, e.dim] }
@@ -184,6 +209,7 @@ describe('the installed package', () => {
         kinds: [typeof Budget, typeof worst, typeof ChargeError, Array.isArray(DIMS), MAX_DIMS],
         v, worst: worst({ kind: 'continue' }, v), cont: isContinuing(v), exh: isExhausted(v), code,
         same: ns.Budget === Budget,
+        wasm: [WASM_ENGINE, w.charge('millis', 101) === v, wasmWorst === worst, w instanceof Budget],
       }));
       `,
     )
@@ -196,6 +222,8 @@ describe('the installed package', () => {
       exh: true,
       code: [true, true, 'ZERO_LIMIT', 'tokens'],
       same: true,
+      // budgetkernel/wasm by import: its engine, the shared verdict objects and helpers, its own Budget class.
+      wasm: ['wasm', true, true, false],
     })
   }, 60_000)
 
@@ -232,10 +260,16 @@ describe('the installed package', () => {
       path.join(project, 'check-esm.mts'),
       `
       import { Budget, type Verdict } from 'budgetkernel'
+      import { Budget as WasmBudget, CapacityError, ENGINE, type EngineName } from 'budgetkernel/wasm'
       const v: Verdict = Budget.builder().limit('calls', 1).build().charge('calls', 1)
       // @ts-expect-error a continue verdict has no dimension
       if (v.kind === 'continue') console.log(v.dim)
-      export { v }
+      const w: Verdict = WasmBudget.builder().limit('calls', 1).build().charge('calls', 2n)
+      const engine: EngineName = ENGINE
+      const code: 'TABLE_FULL' = new CapacityError().code
+      // @ts-expect-error not a dimension, on the wasm entry's typings too
+      WasmBudget.builder().limit('callz', 1)
+      export { v, w, engine, code }
       `,
     )
     writeFileSync(

@@ -183,6 +183,19 @@ export function binaryPath(triple, outDir = path.join(ROOT, 'npm', platformOf(tr
   return path.join(outDir, `budgetkernel.${platformOf(triple)}.node`)
 }
 
+/**
+ * What npm matches a platform package by, read off its platform name:
+ * `linux-arm64-gnu` is `{ os: ['linux'], cpu: ['arm64'], libc: ['glibc'] }`
+ * (darwin and win32 packages have no libc field).
+ * @param {string} platform
+ * @returns {{ os: string[], cpu: string[], libc?: string[] }}
+ */
+export function npmFieldsOf(platform) {
+  const [os = '', cpu = '', abi] = platform.split('-')
+  const libc = abi === 'gnu' ? ['glibc'] : abi === 'musl' ? ['musl'] : undefined
+  return libc === undefined ? { os: [os], cpu: [cpu] } : { os: [os], cpu: [cpu], libc }
+}
+
 /** The targets package.json declares, in its order. */
 export function declaredTargets() {
   return /** @type {{ napi: { targets: string[] } }} */ (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'))).napi.targets

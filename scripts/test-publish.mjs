@@ -42,7 +42,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { EMULATED_NODE_VERSION, ROOT, TARGETS, binaryPath, declaredTargets } from './cross.mjs'
+import { EMULATED_NODE_VERSION, ROOT, TARGETS, binaryPath, declaredTargets, npmFieldsOf } from './cross.mjs'
 import { HOSTS, emulator, runNode } from './cross-test.mjs'
 import { expectedOptionalDependencies } from './publish.mjs'
 import { startRegistry } from './registry.mjs'
@@ -250,10 +250,9 @@ async function main(argv) {
     for (const triple of declaredTargets()) {
       const platform = TARGETS[triple]?.platform ?? triple
       const m = (await registry.json(`${NAME}-${platform}`))?.versions?.[VERSION] ?? {}
-      const [os, cpu, abi] = platform.split('-')
-      const libc = abi === 'gnu' ? ['glibc'] : abi === 'musl' ? ['musl'] : undefined
+      const { os, cpu, libc } = npmFieldsOf(platform)
       record(`the registry's ${NAME}-${platform}@${VERSION}: os ${JSON.stringify(m.os)} cpu ${JSON.stringify(m.cpu)} libc ${JSON.stringify(m.libc)}, as ${platform} says`,
-        JSON.stringify([m.version, m.os, m.cpu, m.libc]) === JSON.stringify([VERSION, [os], [cpu], libc]), `expected os ["${os}"], cpu ["${cpu}"], libc ${JSON.stringify(libc)}`)
+        JSON.stringify([m.version, m.os, m.cpu, m.libc]) === JSON.stringify([VERSION, os, cpu, libc]), `expected os ${JSON.stringify(os)}, cpu ${JSON.stringify(cpu)}, libc ${JSON.stringify(libc)}`)
     }
 
     // x64, natively: npm, pnpm, Yarn.

@@ -16,7 +16,7 @@
 //! heap (the wasm memory's maximum) is reported as `TABLE_FULL`, not an
 //! abort.
 
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 #![allow(
     clippy::must_use_candidate,
     reason = "pure conversions and operations called by the two adapters; results are always used there"

@@ -40,6 +40,11 @@
 //! The exports carry their unmangled `bk_*` names only in the wasm build;
 //! natively (tests, fuzzing) they are ordinary Rust functions.
 
+// No unsafe code: enforced wherever the crate is compiled natively (clippy,
+// tests, the fuzz target). The wasm build only adds `#[no_mangle]` to the
+// exports, which the `unsafe_code` lint counts, so it cannot be forbidden
+// there; the code is otherwise the same.
+#![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
 #![allow(
     clippy::must_use_candidate,
     reason = "the exports are called from JavaScript, where #[must_use] means nothing"

@@ -369,6 +369,10 @@ rejects('chargeBatch: bad typed arrays, lengths, indexes and amounts', [
     ] as Named[]
   ).map(([n, v]): Rejected => ({ name: `chargeBatch(Uint8Array[0], amounts = ${n})`, call: (c) => c.budget.chargeBatch(u8(0), v() as never), want: TYPE })),
   { name: 'chargeBatch(Float64Array, Uint8Array) (swapped)', call: (c) => c.budget.chargeBatch(f64(1) as never, u8(0) as never), want: TYPE },
+  // Memory another thread could write mid-call: refused, never read.
+  { name: 'chargeBatch(Uint8Array over a SharedArrayBuffer, Float64Array[1])', call: (c) => c.budget.chargeBatch(new Uint8Array(new SharedArrayBuffer(1)), f64(1)), want: TYPE },
+  { name: 'chargeBatch(Uint8Array[0], Float64Array over a SharedArrayBuffer)', call: (c) => c.budget.chargeBatch(u8(0), new Float64Array(new SharedArrayBuffer(8)).fill(1)), want: TYPE },
+  { name: 'chargeBatch(Uint8Array[0], BigUint64Array over a SharedArrayBuffer)', call: (c) => c.budget.chargeBatch(u8(0), new BigUint64Array(new SharedArrayBuffer(8)).fill(1n)), want: TYPE },
   { name: 'chargeBatch(Uint8Array[0, 3], Float64Array[1]) (too few amounts)', call: (c) => c.budget.chargeBatch(u8(0, 3), f64(1)), want: RANGE },
   { name: 'chargeBatch(Uint8Array[0], Float64Array[1, 1]) (too many amounts)', call: (c) => c.budget.chargeBatch(u8(0), f64(1, 1)), want: RANGE },
   { name: 'chargeBatch(Uint8Array[], Float64Array[1])', call: (c) => c.budget.chargeBatch(u8(), f64(1)), want: RANGE },

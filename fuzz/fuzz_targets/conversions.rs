@@ -3,15 +3,20 @@
 //! free of napi types for this): number and bigint amounts, handle decoding,
 //! the packed fields of `charge_few`, dimension indexes and verdict codes.
 //!
-//! It also drives the wasm engine's glue (`crates/budgetkernel-wasm`, linked
-//! here as a native rlib): `bk_charge`, `bk_charge_big` (its `exact` flag)
-//! and `bk_charge_few` must return what the shared operation returns on a
-//! twin budget, and `bk_take_error`'s packed number must decode (as
-//! `ts/lib/wasm.ts` decodes it) to exactly the failure the operation
-//! recorded. The scratch-buffer exports are not covered: natively nothing
-//! can write the buffers. And the table snapshot the wasm glue moves a
-//! drained table with (`table/snapshot.rs`): arbitrary words are a table
-//! or refused, never a panic, and an accepted table writes the same words.
+//! It also drives the Rust half of the wasm engine's glue
+//! (`crates/budgetkernel-wasm`, linked here as a native rlib). Its charge
+//! exports are thin adapters over the shared operations, so comparing
+//! `bk_charge`, `bk_charge_big` (its `exact` flag) and `bk_charge_few` with
+//! the operation on a twin budget guards only their argument adaptation;
+//! the real check is `bk_take_error`'s packed number, which must decode (as
+//! `ts/lib/wasm.ts` decodes it, rewritten here in Rust) to exactly the
+//! failure the operation recorded. And the table snapshot the wasm glue
+//! moves a drained table with (`table/snapshot.rs`): arbitrary words are a
+//! table or refused, never a panic, and an accepted table writes the same
+//! words. Not covered here: the scratch-buffer exports (natively nothing
+//! can write the buffers), the JavaScript half of the glue and the 32-bit
+//! wasm ABI; `__test__/wasm-engine.spec.ts` compares those, through the
+//! built `.wasm`, with the native binding call by call (fast-check).
 //!
 //! Never a panic; every accepted value round-trips; and what is accepted is
 //! exactly what the contract says (checked against oracles written here

@@ -1,15 +1,12 @@
 // The CLI as it ships (cli/*.js, compiled from ts/cli/ by the build) on each
 // engine: `budgetkernel replay --engine native|wasm` over every trace fixture
 // gives the fixture's expected output and exit status, byte-identical to the
-// run without the flag, and loads the engine it names and no other.
-//
-// The wasm engine (budgetkernel/wasm, ts/wasm.ts) comes from the engine work
-// (issue 14). While the repository has no ts/wasm.ts, `--engine wasm` must
-// fail with exit 70 and say that the wasm entry is missing; once ts/wasm.ts
-// exists, the same cases must pass on wasm: nothing here is skipped.
+// run without the flag, and loads the engine it names and no other; and
+// `--pretty` prints, on either engine, exactly the table the JavaScript CLI
+// printed before it moved to TypeScript (`NAME.pretty.out`).
 
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -20,8 +17,6 @@ const CLI = path.join(ROOT, 'cli', 'budgetkernel.js')
 const FIXTURES = path.join(ROOT, '__test__', 'fixtures', 'traces')
 const TRACES = readdirSync(FIXTURES).filter((f) => f.endsWith('.jsonl')).sort()
 const STATUS = JSON.parse(readFileSync(path.join(FIXTURES, 'exit-codes.json'), 'utf8')) as Record<string, number>
-/** The wasm engine is in this repository once its entry's source is. */
-const HAS_WASM = existsSync(path.join(ROOT, 'ts', 'wasm.ts'))
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'bk-cli-engine-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
@@ -78,13 +73,6 @@ describe('replay --engine native', () => {
     expect(native.loaded).toEqual({ native: true, wasm: false })
   })
 
-  it('--pretty prints the same table with and without --engine native', async () => {
-    const file = path.join(FIXTURES, 'basics.jsonl')
-    const [plain, native] = await Promise.all([cli(['replay', '--pretty', file]), cli(['replay', '--engine', 'native', '--pretty', file])])
-    expect(native.stdout).toContain('budgetkernel replay')
-    expect(native.stdout).toBe(plain.stdout)
-    expect(native.status).toBe(0)
-  })
 })
 
 describe('replay --engine: bad usage is refused with exit 2 and nothing on stdout', () => {
@@ -101,34 +89,28 @@ describe('replay --engine: bad usage is refused with exit 2 and nothing on stdou
   })
 })
 
-describe(`replay --engine wasm (${HAS_WASM ? 'ts/wasm.ts is here: the wasm engine must run' : 'no ts/wasm.ts yet: the flag must say the entry is missing'})`, () => {
-  if (HAS_WASM) {
-    it.each(TRACES)('%s: the expected output and exit status on the wasm engine, byte-identical to native, no addon loaded', async (trace) => {
-      const file = path.join(FIXTURES, trace)
-      const name = trace.replace(/\.jsonl$/, '')
-      const [native, wasm] = await Promise.all([cli(['replay', '--engine', 'native', file]), cli(['replay', '--engine', 'wasm', file])])
-      expect(wasm.stderr).toBe('')
-      expect(wasm.stdout).toBe(readFileSync(path.join(FIXTURES, `${name}.out`), 'utf8'))
-      expect(wasm.status).toBe(STATUS[name])
-      expect(wasm.stdout).toBe(native.stdout)
-      expect(wasm.loaded).toEqual({ native: false, wasm: true })
-    })
+describe('replay --engine wasm', () => {
+  it.each(TRACES)('%s: the expected output and exit status on the wasm engine, byte-identical to native, no addon loaded', async (trace) => {
+    const file = path.join(FIXTURES, trace)
+    const name = trace.replace(/\.jsonl$/, '')
+    const [native, wasm] = await Promise.all([cli(['replay', '--engine', 'native', file]), cli(['replay', '--engine', 'wasm', file])])
+    expect(wasm.stderr).toBe('')
+    expect(wasm.stdout).toBe(readFileSync(path.join(FIXTURES, `${name}.out`), 'utf8'))
+    expect(wasm.status).toBe(STATUS[name])
+    expect(wasm.stdout).toBe(native.stdout)
+    expect(wasm.loaded).toEqual({ native: false, wasm: true })
+  })
+})
 
-    it('--pretty on wasm prints the same table as on native', async () => {
-      const file = path.join(FIXTURES, 'charge-many.jsonl')
-      const [native, wasm] = await Promise.all([cli(['replay', '--engine', 'native', '--pretty', file]), cli(['replay', '--engine', 'wasm', '--pretty', file])])
-      expect(wasm.stdout).toContain('budgetkernel replay')
-      expect(wasm.stdout).toBe(native.stdout)
-    })
-  } else {
-    it('exits 70 saying budgetkernel/wasm is missing, with nothing on stdout and no engine loaded', async () => {
-      const r = await cli(['replay', '--engine', 'wasm', path.join(FIXTURES, 'basics.jsonl')])
-      expect(r.status).toBe(70)
-      expect(r.stdout).toBe('')
-      expect(r.stderr).toBe(
-        'budgetkernel: cannot load the wasm engine: budgetkernel/wasm is not part of this installation (../wasm.js is missing); use --engine native\n',
-      )
-      expect(r.loaded).toEqual({ native: false, wasm: false })
+describe('replay --pretty: the table of the pre-TypeScript CLI, byte for byte, on both engines', () => {
+  for (const engine of ['native', 'wasm'] as const) {
+    it.each(TRACES)(`%s on ${engine}: NAME.pretty.out and the fixture's exit status`, async (trace) => {
+      const name = trace.replace(/\.jsonl$/, '')
+      const r = await cli(['replay', '--pretty', '--engine', engine, path.join(FIXTURES, trace)])
+      expect(r.stderr).toBe('')
+      expect(r.stdout).toBe(readFileSync(path.join(FIXTURES, `${name}.pretty.out`), 'utf8'))
+      expect(r.status).toBe(STATUS[name])
+      expect(r.loaded).toEqual({ native: engine === 'native', wasm: engine === 'wasm' })
     })
   }
 })

@@ -13,7 +13,10 @@
 //     stored results it dropped, and what retries then do (each evicted
 //     budget re-created at zero, each evicted stored result charged again).
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RedisBudgets, StoreError } from '../redis.js'
@@ -421,4 +424,38 @@ forEachClient((kind) => {
       expect(appliedAgain).toBe(resultsEvicted)
     }, 60_000)
   })
+})
+
+// The harness's kill and start-up, which the tests above rely on: a kill -9
+// of a server that had already died would prove nothing, and a server that
+// dies while starting must say so at once.
+describe('the harness (redis-server.ts)', () => {
+  it('kill9() of a server that crashed on its own throws, naming the signal; of one already killed, too', async () => {
+    const server = await start(['--enable-debug-command', 'local'])
+    // DEBUG SEGFAULT: the server crashes (SIGSEGV) and closes the connection without a reply.
+    await new Promise<void>((resolve, reject) => {
+      const socket = createConnection({ host: '127.0.0.1', port: server.port }, () => socket.write('DEBUG SEGFAULT\r\n'))
+      socket.on('data', (chunk) => reject(new Error(`DEBUG SEGFAULT answered ${String(chunk)}`)))
+      socket.on('error', () => undefined)
+      socket.on('close', () => resolve())
+    })
+    await expect(server.kill9()).rejects.toThrow(/not running: it was killed by SIGSEGV on its own|was killed by SIGSEGV on its own before the SIGKILL/)
+    const other = await start()
+    await other.kill9()
+    await expect(other.kill9()).rejects.toThrow(/not running \(already killed or stopped\)/)
+    // And after a restart it is running again: kill9() works.
+    await other.restart()
+    await other.kill9()
+  }, 30_000)
+
+  it('a server killed by a signal while starting is reported at once with the signal, not as a PING timeout', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bk-fake-redis-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const binary = path.join(dir, 'redis-server')
+    // Answers --version (the harness's probe), then kills itself as a crash on start-up would.
+    writeFileSync(binary, '#!/bin/sh\n[ "$1" = --version ] && exec echo fake 1.0\nkill -KILL $$\n', { mode: 0o755 })
+    const started = performance.now()
+    await expect(RedisServer.start([], binary)).rejects.toThrow(/was killed by SIGKILL while starting/)
+    expect(performance.now() - started).toBeLessThan(5_000)
+  }, 30_000)
 })

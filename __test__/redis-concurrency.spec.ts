@@ -12,11 +12,18 @@ import { createCluster as createCluster5 } from 'redis5'
 import { createCluster as createCluster6 } from 'redis6'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisBudgets } from '../redis.js'
-import { RedisCluster, RedisServer } from './redis-server.js'
+import { CLIENTS, RedisCluster, RedisServer } from './redis-server.js'
 
-/** Two processes on each client library. */
-const WORKER_CLIENTS = ['ioredis', 'redis4', 'redis5', 'redis6']
 const WORKER = path.join(fileURLToPath(new URL('.', import.meta.url)), 'workers', 'redis-charger.cjs')
+
+/** Runs the charging worker (port, key, count, client library); resolves its JSON line, rejects with its exit code and stderr. */
+function charger(args: readonly string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [WORKER, ...args], (error, stdout, stderr) =>
+      error ? reject(new Error(`worker ${args.join(' ')}: exit ${error.code}: ${stderr}`)) : resolve(JSON.parse(stdout) as Record<string, unknown>),
+    )
+  })
+}
 
 describe('8 processes × 5,000 unit charges on one budget with limit 20,000', () => {
   let server: RedisServer
@@ -27,7 +34,7 @@ describe('8 processes × 5,000 unit charges on one budget with limit 20,000', ()
     await server?.stop()
   })
 
-  it('exactly 20,000 charges continue or warn, and spent is the sum of all charges', async () => {
+  it('exactly 20,000 charges continue or warn, and spent is the sum of all charges; two processes ran on each client library', async () => {
     const io = new Redis(server.port, '127.0.0.1')
     try {
       const store = new RedisBudgets(io)
@@ -35,18 +42,14 @@ describe('8 processes × 5,000 unit charges on one budget with limit 20,000', ()
         { dim: 'calls', limit: 20_000, warn: 15_000 },
         { dim: 'tokens', limit: 20_000 },
       ])
-      const results = await Promise.all(
-        Array.from(
-          { length: 8 },
-          (_, i) =>
-            new Promise<Record<string, number>>((resolve, reject) => {
-              execFile(process.execPath, [WORKER, String(server.port), 'shared', '5000', WORKER_CLIENTS[i % 4] as string], (error, stdout, stderr) =>
-                error ? reject(new Error(`worker ${i}: ${stderr}`)) : resolve(JSON.parse(stdout) as Record<string, number>),
-              )
-            }),
-        ),
-      )
-      const total = (kind: string) => results.reduce((sum, r) => sum + (r[kind] ?? 0), 0)
+      // Two processes on each client library: worker i on CLIENTS[i % 4].
+      const kinds = Array.from({ length: 8 }, (_, i) => CLIENTS[i % CLIENTS.length] as (typeof CLIENTS)[number])
+      const results = await Promise.all(kinds.map((kind) => charger([String(server.port), 'shared', '5000', kind.module])))
+      console.log(`8 processes ran on: ${results.map((r) => r.library).join(', ')}`)
+      // Each worker says which library it ran (its package.json's version): the one it was asked for.
+      expect(results.map((r) => r.library)).toEqual(kinds.map((kind) => kind.name))
+      for (const kind of CLIENTS) expect(results.filter((r) => r.library === kind.name)).toHaveLength(2)
+      const total = (kind: string) => results.reduce((sum, r) => sum + Number(r[kind] ?? 0), 0)
       expect(total('continue') + total('warn') + total('exhausted')).toBe(40_000)
       expect(total('continue') + total('warn')).toBe(20_000)
       expect(total('continue')).toBe(15_000)
@@ -58,6 +61,10 @@ describe('8 processes × 5,000 unit charges on one budget with limit 20,000', ()
       io.disconnect()
     }
   }, 180_000)
+
+  it('the worker refuses an unknown client library instead of running on another one', async () => {
+    await expect(charger([String(server.port), 'absent', '1', 'redis7'])).rejects.toThrow(/exit 1: Error: unknown client library "redis7": expected one of ioredis, redis4, redis5, redis6\n/)
+  })
 })
 
 describe('Redis Cluster (3 masters on loopback)', () => {

@@ -267,6 +267,8 @@ export interface OpenClient {
 export interface ClientKind {
   /** The package and its installed version, e.g. `node-redis 6.3.1`. */
   readonly name: string
+  /** The name it is installed under, for `require`: `ioredis`, `redis4`, `redis5`, `redis6`. */
+  readonly module: string
   /**
    * Whether commands already written when the connection drops are sent
    * again after the reconnect (ioredis `autoResendUnfulfilledCommands`,
@@ -287,6 +289,7 @@ type NodeRedisFactory = (options: { url: string; username?: string; password?: s
 function nodeRedis(pkg: string, create: NodeRedisFactory): ClientKind {
   return {
     name: `node-redis ${installed(pkg)}`,
+    module: pkg,
     resendsWritten: false,
     open: async (port, options = {}) => {
       const c = create({ url: `redis://127.0.0.1:${port}`, username: options.username, password: options.password })
@@ -310,6 +313,7 @@ function nodeRedis(pkg: string, create: NodeRedisFactory): ClientKind {
 export const CLIENTS: readonly ClientKind[] = [
   {
     name: `ioredis ${installed('ioredis')}`,
+    module: 'ioredis',
     resendsWritten: true,
     open: async (port, options = {}) => {
       const c = new Redis(port, '127.0.0.1', { username: options.username, password: options.password, ...options.io })

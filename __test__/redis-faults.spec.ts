@@ -8,9 +8,15 @@
 //     socket: ioredis resends what the server already executed, node-redis
 //     rejects it (and the application retries);
 //   - an outage longer than timeoutMs: STORE_UNAVAILABLE within timeoutMs + 100 ms;
-//   - maxmemory with noeviction: a checkpoint applies whole or is refused.
+//   - maxmemory with noeviction: a checkpoint applies whole or is refused;
+//   - eviction under volatile-lru (allowEviction: true): which budgets and
+//     stored results it dropped, and what retries then do (each evicted
+//     budget re-created at zero, each evicted stored result charged again).
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RedisBudgets, StoreError } from '../redis.js'
@@ -333,7 +339,7 @@ forEachClient((kind) => {
   })
 
   describe('eviction (maxmemory-policy volatile-lru, allowEviction: true): what the guard protects against', () => {
-    it('counts exhausted windows that eviction lets through again and stored results it drops', async () => {
+    it('counts what eviction drops and what that does: each evicted budget is re-created at zero, each evicted stored result is charged again', async () => {
       const server = await start(['--maxmemory', '2mb', '--maxmemory-policy', 'volatile-lru'])
       const io = new Redis(server.port, '127.0.0.1')
       cleanups.push(() => io.disconnect())
@@ -342,26 +348,114 @@ forEachClient((kind) => {
       await expect(new RedisBudgets(open.client).chargeMany('w0', { calls: 1 })).rejects.toMatchObject({ code: 'UNSAFE_EVICTION_POLICY' })
       const store = new RedisBudgets(open.client, { allowEviction: true })
       const createWith = [{ dim: 'calls', limit: 1 }] as const
+      const ttlMs = 3_600_000
       const windows = 200
+      // Even windows have a ttl; odd ones have none, as a permanent budget:
+      // volatile-lru cannot evict those, but their stored results (which
+      // always have a ttl) it can.
+      const options = (i: number) => ({ createWith, ...(i % 2 === 0 ? { ttlMs } : {}) })
+      const budgetKey = (i: number) => store.redisKey(`w${i}`)
+      const resultKey = (i: number) => `${budgetKey(i)}:rq:first-${i}`
+      const evictedKeys = async () => Number(/evicted_keys:(\d+)/.exec(await io.info('stats'))?.[1])
+      // 200 exhausted windows: a first charge with its request id, then one
+      // more that is refused (and counted: spent 2 of limit 1).
       for (let i = 0; i < windows; i++) {
-        await store.chargeMany(`w${i}`, { calls: 1 }, { createWith, ttlMs: 3_600_000, requestId: `first-${i}` })
-        expect(await store.chargeMany(`w${i}`, { calls: 1 }, { createWith, ttlMs: 3_600_000 })).toEqual({ kind: 'exhausted', dim: 'calls' })
+        expect(await store.chargeMany(`w${i}`, { calls: 1 }, { ...options(i), requestId: `first-${i}` })).toEqual({ kind: 'continue' })
+        expect(await store.chargeMany(`w${i}`, { calls: 1 }, options(i))).toEqual({ kind: 'exhausted', dim: 'calls' })
       }
-      // Other keys with a ttl fill the memory: volatile-lru evicts among every key with a ttl, budgets included.
+      // Each budget and its stored result are there, and nothing else: a key missing later was evicted.
+      for (let i = 0; i < windows; i++) {
+        expect(await io.hget(budgetKey(i), 'calls')).toBe('2')
+        expect(await io.pttl(budgetKey(i)) > 0).toBe(i % 2 === 0)
+        expect(await io.pttl(resultKey(i))).toBeGreaterThan(0)
+      }
+      expect(await io.dbsize()).toBe(2 * windows)
+      expect(await evictedKeys()).toBe(0)
+      // Other keys with a ttl fill the memory: volatile-lru evicts among every key with a ttl, budgets and stored results included.
       const filler = 'x'.repeat(10_000)
-      for (let i = 0; i < 600; i++) await io.set(`cache:${i}`, filler, 'PX', 3_600_000).catch(() => undefined)
-      let bypassed = 0
-      let doubled = 0
+      const fillers = 600
+      for (let i = 0; i < fillers; i++) await io.set(`cache:${i}`, filler, 'PX', ttlMs)
+      // Then no more eviction, so that the retries below meet exactly the state counted here.
+      await io.config('SET', 'maxmemory', '0')
+      const before: Array<{ spent: string | null; stored: boolean }> = []
+      for (let i = 0; i < windows; i++) before.push({ spent: await io.hget(budgetKey(i), 'calls'), stored: (await io.exists(resultKey(i))) === 1 })
+      let fillersKept = 0
+      for (let i = 0; i < fillers; i++) fillersKept += await io.exists(`cache:${i}`)
+      const budgetsEvicted = before.filter((b) => b.spent === null).length
+      const resultsEvicted = before.filter((b) => !b.stored).length
+      const evicted = await evictedKeys()
+      // Every missing key was evicted (none expired, none deleted), and budgets and stored results really were, not only the fillers.
+      expect(evicted).toBe(budgetsEvicted + resultsEvicted + (fillers - fillersKept))
+      expect(budgetsEvicted).toBeGreaterThan(0)
+      expect(resultsEvicted).toBeGreaterThan(0)
+      // A budget without a ttl is never evicted under volatile-lru; a surviving budget keeps its spent 2.
+      before.forEach((b, i) => {
+        if (i % 2 === 1 || b.spent !== null) expect(b.spent).toBe('2')
+      })
+      // Every window retried with its request id (as after a timeout), then polled (a charge of 0, as the next caller).
+      const seen: Array<{ retry: string; afterRetry: string | null; poll: string; afterPoll: string | null }> = []
       for (let i = 0; i < windows; i++) {
-        const retry = await store.chargeMany(`w${i}`, { calls: 1 }, { createWith, ttlMs: 3_600_000, requestId: `first-${i}` })
-        if (retry.kind === 'continue') doubled++
-        else if ((await store.chargeMany(`w${i}`, { calls: 0 }, { createWith, ttlMs: 3_600_000 })).kind === 'continue') bypassed++
+        const retry = await store.chargeMany(`w${i}`, { calls: 1 }, { ...options(i), requestId: `first-${i}` })
+        const afterRetry = await io.hget(budgetKey(i), 'calls')
+        const poll = await store.chargeMany(`w${i}`, { calls: 0 }, options(i))
+        seen.push({ retry: retry.kind, afterRetry, poll: poll.kind, afterPoll: await io.hget(budgetKey(i), 'calls') })
       }
-      const evicted = Number((await io.info('stats')).match(/evicted_keys:(\d+)/)?.[1])
-      console.log(`${kind.name}: eviction (volatile-lru, 2 MB): ${windows} exhausted windows; retried with their requestId after eviction: ${doubled} applied again on a window re-created at zero; ${bypassed} more windows re-created at zero; evicted keys ${evicted}`)
-      // The scenario really happened (keys were evicted), and what eviction let through is counted above.
-      expect(evicted).toBeGreaterThan(0)
-      expect(doubled + bypassed).toBeLessThanOrEqual(windows)
+      expect(await evictedKeys()).toBe(evicted)
+      // Applied again: the retry raised spent (an evicted budget counts from the zero it is re-created at).
+      const again = seen.map((s, i) => Number(s.afterRetry ?? 0) - Number(before[i]?.spent ?? 0) === 1)
+      const appliedAgain = again.filter(Boolean).length
+      const againOnSurvivor = again.filter((a, i) => a && before[i]?.spent !== null).length
+      // Re-created at zero: an evicted budget whose spent after the retry and the poll is what they charged (0 or 1), the 2 before eviction gone.
+      const recreated = seen.filter((s, i) => before[i]?.spent === null && s.afterPoll === (before[i]?.stored ? '0' : '1')).length
+      // Let through: an exhausted window whose poll continues.
+      const letThrough = seen.filter((s) => s.poll === 'continue').length
+      const cell = (budget: boolean, stored: boolean) => before.filter((b) => (b.spent !== null) === budget && b.stored === stored).length
+      console.log(`${kind.name}: eviction (volatile-lru, 2 MB): ${windows} exhausted windows (${windows / 2} without a ttl); evicted ${budgetsEvicted} budgets, ${resultsEvicted} stored results, ${fillers - fillersKept} of ${fillers} fillers (evicted_keys ${evicted}); budget and result kept ${cell(true, true)}, budget kept and result evicted ${cell(true, false)}, budget evicted and result kept ${cell(false, true)}, both evicted ${cell(false, false)}; after a retry with the requestId and a poll: ${recreated} windows re-created at zero (${letThrough} let a charge through again), ${appliedAgain} retries applied again (${againOnSurvivor} of them on a surviving exhausted budget: verdict exhausted, charged all the same)`)
+      // Each window did exactly what its evicted keys imply.
+      const expected = before.map((b) => {
+        if (b.spent !== null && b.stored) return { retry: 'continue', afterRetry: '2', poll: 'exhausted', afterPoll: '2' }
+        if (b.spent !== null) return { retry: 'exhausted', afterRetry: '3', poll: 'exhausted', afterPoll: '3' }
+        if (b.stored) return { retry: 'continue', afterRetry: null, poll: 'continue', afterPoll: '0' }
+        return { retry: 'continue', afterRetry: '1', poll: 'continue', afterPoll: '1' }
+      })
+      expect(seen).toEqual(expected)
+      expect(recreated).toBe(budgetsEvicted)
+      expect(letThrough).toBe(budgetsEvicted)
+      expect(appliedAgain).toBe(resultsEvicted)
     }, 60_000)
   })
+})
+
+// The harness's kill and start-up, which the tests above rely on: a kill -9
+// of a server that had already died would prove nothing, and a server that
+// dies while starting must say so at once.
+describe('the harness (redis-server.ts)', () => {
+  it('kill9() of a server that crashed on its own throws, naming the signal; of one already killed, too', async () => {
+    const server = await start(['--enable-debug-command', 'local'])
+    // DEBUG SEGFAULT: the server crashes (SIGSEGV) and closes the connection without a reply.
+    await new Promise<void>((resolve, reject) => {
+      const socket = createConnection({ host: '127.0.0.1', port: server.port }, () => socket.write('DEBUG SEGFAULT\r\n'))
+      socket.on('data', (chunk) => reject(new Error(`DEBUG SEGFAULT answered ${String(chunk)}`)))
+      socket.on('error', () => undefined)
+      socket.on('close', () => resolve())
+    })
+    await expect(server.kill9()).rejects.toThrow(/not running: it was killed by SIGSEGV on its own|was killed by SIGSEGV on its own before the SIGKILL/)
+    const other = await start()
+    await other.kill9()
+    await expect(other.kill9()).rejects.toThrow(/not running \(already killed or stopped\)/)
+    // And after a restart it is running again: kill9() works.
+    await other.restart()
+    await other.kill9()
+  }, 30_000)
+
+  it('a server killed by a signal while starting is reported at once with the signal, not as a PING timeout', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bk-fake-redis-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const binary = path.join(dir, 'redis-server')
+    // Answers --version (the harness's probe), then kills itself as a crash on start-up would.
+    writeFileSync(binary, '#!/bin/sh\n[ "$1" = --version ] && exec echo fake 1.0\nkill -KILL $$\n', { mode: 0o755 })
+    const started = performance.now()
+    await expect(RedisServer.start([], binary)).rejects.toThrow(/was killed by SIGKILL while starting/)
+    expect(performance.now() - started).toBeLessThan(5_000)
+  }, 30_000)
 })

@@ -68,6 +68,13 @@ export function rawCommand(port: number, command: string, { whole = false } = {}
   })
 }
 
+/** How a child process ended (`exited with code 1`, `was killed by SIGSEGV`), or undefined while it runs. */
+function ended(child: ChildProcess): string | undefined {
+  if (child.signalCode !== null) return `was killed by ${child.signalCode}`
+  if (child.exitCode !== null) return `exited with code ${child.exitCode}`
+  return undefined
+}
+
 /** The `process_id` of the server answering on `port`. */
 export async function answeringPid(port: number): Promise<number | undefined> {
   const info = await rawCommand(port, 'INFO server', { whole: true })
@@ -79,6 +86,8 @@ export class RedisServer {
   readonly dir: string
   port = 0
   #child: ChildProcess | undefined
+  /** What the running (or last) child wrote to stderr. */
+  #stderr = ''
   readonly #args: readonly string[]
   readonly #binary: string
 
@@ -93,7 +102,11 @@ export class RedisServer {
     requireRedisServer(binary)
     const server = new RedisServer(args, binary)
     server.port = await freePort()
-    await server.#spawn()
+    // A server that never became ready is stopped (if it still runs) and its directory removed.
+    await server.#spawn().catch(async (error: unknown) => {
+      await server.stop()
+      throw error
+    })
     return server
   }
 
@@ -113,9 +126,9 @@ export class RedisServer {
       ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', ...this.#args],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     )
-    let stderr = ''
+    this.#stderr = ''
     child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8')
+      if (this.#child === child) this.#stderr += chunk.toString('utf8')
     })
     this.#child = child
     // A test process that ends without stop() (a crash, a timeout) takes its server with it.
@@ -124,7 +137,9 @@ export class RedisServer {
     child.once('exit', () => process.removeListener('exit', reap))
     const deadline = Date.now() + 10_000
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr}`)
+      // Died by a signal too (exitCode stays null then), not only by an exit code: at once, not as a PING timeout.
+      const end = ended(child)
+      if (end !== undefined) throw new Error(`redis-server (pid ${child.pid}) ${end} while starting: ${this.#stderr}`)
       // Loading an AOF answers -LOADING until it is done.
       const answer = await rawCommand(this.port, 'PING').catch(() => 'not listening yet')
       if (answer === '+PONG') {
@@ -136,23 +151,33 @@ export class RedisServer {
         this.#child = previous
         throw new Error(`another redis-server (pid ${pid}) answers on port ${this.port}, not ours (pid ${child.pid})`)
       }
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer PING within 10 s: ${stderr}`)
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer PING within 10 s: ${this.#stderr}`)
       await new Promise((resolve) => setTimeout(resolve, 25))
     }
   }
 
   async #exit(signal: NodeJS.Signals): Promise<void> {
     const child = this.#child
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
+    if (child === undefined || ended(child) !== undefined) return
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     child.kill(signal)
     await exited
     this.#child = undefined
   }
 
-  /** `kill -9`: no shutdown, no final fsync. */
-  kill9(): Promise<void> {
-    return this.#exit('SIGKILL')
+  /**
+   * `kill -9`: no shutdown, no final fsync. Only of a running server: one
+   * already killed or stopped, or one that died on its own (a crash the
+   * test did not cause), is an error naming how it ended.
+   */
+  async kill9(): Promise<void> {
+    const child = this.#child
+    if (child === undefined) throw new Error(`kill9(): the redis-server on port ${this.port} is not running (already killed or stopped)`)
+    const before = ended(child)
+    if (before !== undefined) throw new Error(`kill9(): the redis-server (pid ${child.pid}) is not running: it ${before} on its own: ${this.#stderr}`)
+    await this.#exit('SIGKILL')
+    // Dead already, though its exit had not been seen yet: the SIGKILL found a process that was gone.
+    if (child.signalCode !== 'SIGKILL') throw new Error(`kill9(): the redis-server (pid ${child.pid}) ${ended(child)} on its own before the SIGKILL: ${this.#stderr}`)
   }
 
   /**
@@ -162,7 +187,7 @@ export class RedisServer {
    */
   restart(): Promise<void> {
     const child = this.#child
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+    if (child !== undefined && ended(child) === undefined) {
       return Promise.reject(new Error(`redis-server (pid ${child.pid}) is still running: kill9() it before restart()`))
     }
     return this.#spawn()
@@ -242,6 +267,8 @@ export interface OpenClient {
 export interface ClientKind {
   /** The package and its installed version, e.g. `node-redis 6.3.1`. */
   readonly name: string
+  /** The name it is installed under, for `require`: `ioredis`, `redis4`, `redis5`, `redis6`. */
+  readonly module: string
   /**
    * Whether commands already written when the connection drops are sent
    * again after the reconnect (ioredis `autoResendUnfulfilledCommands`,
@@ -262,6 +289,7 @@ type NodeRedisFactory = (options: { url: string; username?: string; password?: s
 function nodeRedis(pkg: string, create: NodeRedisFactory): ClientKind {
   return {
     name: `node-redis ${installed(pkg)}`,
+    module: pkg,
     resendsWritten: false,
     open: async (port, options = {}) => {
       const c = create({ url: `redis://127.0.0.1:${port}`, username: options.username, password: options.password })
@@ -285,6 +313,7 @@ function nodeRedis(pkg: string, create: NodeRedisFactory): ClientKind {
 export const CLIENTS: readonly ClientKind[] = [
   {
     name: `ioredis ${installed('ioredis')}`,
+    module: 'ioredis',
     resendsWritten: true,
     open: async (port, options = {}) => {
       const c = new Redis(port, '127.0.0.1', { username: options.username, password: options.password, ...options.io })

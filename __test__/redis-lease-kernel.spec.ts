@@ -29,8 +29,16 @@ async function everything(io: Redis): Promise<string> {
   return JSON.stringify(out)
 }
 
+/** A holder's outcome line: its totals, and which engine modules its process loaded. */
+interface Outcome {
+  approved: number
+  all: number
+  native: boolean
+  wasm: boolean
+}
+
 /** A holder process (workers/lease-charger.cjs) with extra environment; resolves its outcome line. */
-function holder(port: number, key: string, count: number, chunk: number, seed: number, env: Record<string, string>): Promise<{ approved: number; all: number; engine: string }> {
+function holder(port: number, key: string, count: number, chunk: number, seed: number, env: Record<string, string>): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WORKER, String(port), key, String(count), String(chunk), String(seed), '0'], { env: { ...process.env, ...env } })
     let out = ''
@@ -39,7 +47,7 @@ function holder(port: number, key: string, count: number, chunk: number, seed: n
     child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')))
     child.on('error', reject)
     child.on('close', (code) => {
-      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as { approved: number; all: number; engine: string })
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as Outcome)
       else reject(new Error(`holder exited ${code}: ${err}`))
     })
   })
@@ -125,16 +133,20 @@ describe('leased budget: local decisions by the kernel', () => {
     expect(await store.spent('many', 'tokens')).toBe(104n)
   })
 
-  it('works on either engine: two holder processes on the WebAssembly kernel, safe and exact', async () => {
-    const store = new RedisBudgets(redis.io)
-    await store.create('wasm', [{ dim: 'tokens', limit: 8_000 }])
-    const results = await Promise.all([0, 1].map((seed) => holder(redis.server.port, 'wasm', 3_000, 50, seed, { BUDGETKERNEL_ENGINE: 'wasm' })))
-    expect(results.map((r) => r.engine)).toEqual(['wasm', 'wasm'])
-    const approved = results.reduce((s, r) => s + r.approved, 0)
-    expect(approved).toBeLessThanOrEqual(8_000)
-    expect(approved).toBeGreaterThanOrEqual(8_000 - 55 - 5)
-    expect(await store.spent('wasm', 'tokens')).toBe(BigInt(results.reduce((s, r) => s + r.all, 0)))
-  }, 60_000)
+  for (const engine of ['wasm', 'native'] as const) {
+    it(`works on either engine: two holder processes with BUDGETKERNEL_ENGINE=${engine}, their local kernels on it, safe and exact`, async () => {
+      const store = new RedisBudgets(redis.io)
+      await store.create(engine, [{ dim: 'tokens', limit: 8_000 }])
+      const results = await Promise.all([0, 1].map((seed) => holder(redis.server.port, engine, 3_000, 50, seed, { BUDGETKERNEL_ENGINE: engine })))
+      // What each process loaded (the worker loads no engine itself: only its lease's local kernel does).
+      const loaded = { native: engine === 'native', wasm: engine === 'wasm' }
+      expect(results.map((r) => ({ native: r.native, wasm: r.wasm }))).toEqual([loaded, loaded])
+      const approved = results.reduce((s, r) => s + r.approved, 0)
+      expect(approved).toBeLessThanOrEqual(8_000)
+      expect(approved).toBeGreaterThanOrEqual(8_000 - 55 - 5)
+      expect(await store.spent(engine, 'tokens')).toBe(BigInt(results.reduce((s, r) => s + r.all, 0)))
+    }, 60_000)
+  }
 })
 
 describe('leased budget: request ids', () => {

@@ -107,6 +107,10 @@ describe('leased budget: local decisions by the kernel', () => {
     const waiting = lease.charge('tokens', 50)
     expect(await big).toMatchObject({ kind: 'continue' })
     expect(await waiting).toMatchObject({ kind: 'continue' })
+    // The waiting charge was decided locally, in the new reservation (200 + the chunk of 100):
+    // the first grant and the one for 200 are the only store calls.
+    expect(lease.refills).toBe(2)
+    expect(lease.remaining('tokens')).toBe(50)
     await lease.release()
     expect(lease.spent('tokens')).toBe(251)
     expect(await store.spent('inflight', 'tokens')).toBe(251n)

@@ -16,9 +16,10 @@
 // last store call is never reported: its reservation, all of it used, can
 // only be written off.
 //
-// It always ends with one JSON line: its totals (approved, all charged,
-// refused count, warn count and warned amount, store calls), and which engine modules
-// this process loaded (any native `.node` addon; the wasm engine's module).
+// Unless killed, it ends with one JSON line: its totals (approved, all
+// charged, refused count, warn count and warned amount, store calls), and
+// which engine modules this process loaded (any native `.node` addon; the
+// wasm engine's module).
 // The worker loads no engine itself (it requires only redis.js, which loads
 // none until the lease builds its local kernel), so these say which engine
 // the lease's local kernel really ran on; BUDGETKERNEL_ENGINE should pick it.

@@ -1,7 +1,10 @@
 // Faults of leased budgets with a real redis-server: a holder partitioned
-// past its reservation's TTL (CLIENT PAUSE) stops returning continue; Redis
-// killed with SIGKILL and restarted mid-lease (AOF, appendfsync always) loses
-// no reported usage and the lease goes on.
+// past its reservation's TTL (CLIENT PAUSE) stops returning continue, and
+// its local deadline counts from its call's first send time, not from a
+// resend; Redis killed with SIGKILL and restarted mid-lease (AOF, appendfsync
+// always) loses no reported usage and the lease goes on. And warn with
+// several holders: others' reservations and lost count, and a holder granted
+// before the threshold was passed reports it from its next store call.
 
 import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
@@ -30,6 +33,47 @@ describe('leased budget faults', () => {
     await admin.call('CLIENT', 'UNPAUSE')
     admin.disconnect()
     await sleep(100)
+  }, 20_000)
+
+  it('the local deadline counts from the first send: a call resent after its reply was lost does not extend it', async () => {
+    let drop = 0
+    // An ioredis stand-in over the real client that loses the next reply after the script ran.
+    const lose = (sent: Promise<unknown>): Promise<unknown> =>
+      sent.then((reply) => {
+        if (drop === 0) return reply
+        drop--
+        return new Promise(() => undefined)
+      })
+    const flaky = {
+      evalsha: (...a: unknown[]) => lose((redis.io.evalsha as (...x: unknown[]) => Promise<unknown>)(...a)),
+      eval: (...a: unknown[]) => lose((redis.io.eval as (...x: unknown[]) => Promise<unknown>)(...a)),
+      defineCommand: () => undefined,
+      call: (...a: unknown[]) => (redis.io.call as (...x: unknown[]) => Promise<unknown>)(...a),
+    }
+    const ttl = 2_000
+    const store = new RedisBudgets(flaky as never, { timeoutMs: 200 })
+    await store.create('deadline', [{ dim: 'tokens', limit: 10_000 }])
+    const lease = store.lease('deadline', { chunk: 100, ttlMs: ttl })
+    drop = 1
+    const sent = Date.now()
+    // The first grant runs at the store (its reservation expires at its run time + ttl); its reply is lost.
+    await expect(Promise.resolve(lease.charge('tokens', 1))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' })
+    const fields = await redis.io.hgetall('bk:{deadline}:ls')
+    const expiry = Number(Object.entries(fields).find(([field]) => !field.includes(':'))?.[1])
+    expect(expiry).toBeGreaterThanOrEqual(sent + ttl)
+    await sleep(sent + ttl / 2 - Date.now())
+    // Resent half a TTL later: the stored result, and the charge is decided locally in it.
+    const resent = Date.now()
+    expect(await lease.charge('tokens', 1)).toMatchObject({ kind: 'continue' })
+    expect(lease.refills).toBe(2)
+    expect(lease.tryCharge('tokens', 1)?.kind).toBe('continue')
+    // Past the first send + ttl (so past the store's expiry or at most at it), before the resend + ttl.
+    await sleep(sent + ttl + 100 - Date.now())
+    expect(Date.now()).toBeLessThan(resent + ttl)
+    expect(lease.tryCharge('tokens', 1)).toBeUndefined()
+    expect(lease.remaining('tokens')).toBe(0)
+    await lease.release()
+    expect(await store.spent('deadline', 'tokens')).toBe(3n)
   }, 20_000)
 
   it('Redis killed (-9) and restarted mid-lease: reported usage survives, the lease refills, accounting is exact', async () => {
@@ -107,5 +151,50 @@ describe('leased budget: warn', () => {
     expect(kinds.slice(first, 100).every((k) => k === 'warn')).toBe(true)
     await lease.release()
     expect(await store.spent('warn', 'tokens')).toBe(800n)
+  })
+
+  it('two holders: the other\'s reservation counts; the holder granted before reports it from its next store call', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('warn2', [{ dim: 'tokens', limit: 1_000, warn: 150 }])
+    const a = store.lease('warn2', { chunk: 100 })
+    const b = store.lease('warn2', { chunk: 100 })
+    // A: spent 0 + its grant 101 is within 150.
+    expect(await a.charge('tokens', 1)).toMatchObject({ kind: 'continue' })
+    expect(a.remaining('tokens')).toBe(100)
+    // B: its own grant (101) is within 150 too, and spent is 0: only A's reservation takes it past.
+    expect(await b.charge('tokens', 1)).toMatchObject({ kind: 'warn', dim: 'tokens' })
+    expect(b.remaining('tokens')).toBe(100)
+    expect(await store.spent('warn2', 'tokens')).toBe(0n)
+    expect(b.tryCharge('tokens', 1)).toMatchObject({ kind: 'warn', dim: 'tokens' })
+    // A was granted before: it does not know until its next store call.
+    expect(a.tryCharge('tokens', 1)?.kind).toBe('continue')
+    expect(a.tryCharge('tokens', 98)?.kind).toBe('continue')
+    expect(a.refills).toBe(1)
+    // Beyond its reservation: the store decides, and says warn; from then on A's local verdicts are warn.
+    expect(await a.charge('tokens', 2)).toMatchObject({ kind: 'warn', dim: 'tokens' })
+    expect(a.refills).toBe(2)
+    expect(a.tryCharge('tokens', 1)).toMatchObject({ kind: 'warn', dim: 'tokens' })
+    expect(a.tryCharge('tokens', 0)).toMatchObject({ kind: 'warn', dim: 'tokens' })
+    await a.release()
+    await b.release()
+    expect(await store.spent('warn2', 'tokens')).toBe(BigInt(a.spent('tokens') + b.spent('tokens')))
+    expect(a.spent('tokens')).toBe(103)
+  })
+
+  it('lost counts: a dead holder\'s written-off reservation takes the next grant past the threshold', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('warn-lost', [{ dim: 'tokens', limit: 1_000, warn: 150 }])
+    // A holder reserves 101, approves 1 and dies.
+    const dead = store.lease('warn-lost', { chunk: 100, ttlMs: 100 })
+    expect(await dead.charge('tokens', 1)).toMatchObject({ kind: 'continue' })
+    await sleep(200)
+    // The next holder's call writes it off: lost 101, spent 0, its own grant 61; 101 + 61 > 150.
+    const next = store.lease('warn-lost', { chunk: 60 })
+    expect(await next.charge('tokens', 1)).toMatchObject({ kind: 'warn', dim: 'tokens' })
+    expect(await redis.io.hmget('bk:{warn-lost}', 'tokens', 'tokens:lost')).toEqual(['0', '101'])
+    expect(next.remaining('tokens')).toBe(60)
+    expect(next.tryCharge('tokens', 1)).toMatchObject({ kind: 'warn', dim: 'tokens' })
+    await next.release()
+    expect(await store.spent('warn-lost', 'tokens')).toBe(2n)
   })
 })

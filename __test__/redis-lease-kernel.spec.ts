@@ -4,7 +4,8 @@
 // lease calls carry request ids (a resent renewal reports its usage once);
 // `createWith` on a lease; bad input to lease()/tryCharge is a typed error
 // that changes nothing, in Redis (every key read before and after) or in the
-// lease.
+// lease, and so is a limit above 2^53 - 1; a late holder's tombstone is kept
+// for requestTtlMs, then purged.
 
 import { spawn } from 'node:child_process'
 import path from 'node:path'
@@ -14,6 +15,8 @@ import { describe, expect, it } from 'vitest'
 import { GRANT } from '../lib/redis/lease-scripts.js'
 import { BudgetExhaustedError, BuilderError, RedisBudgets, StoreError, type LeasedBudget } from '../redis.js'
 import { useRedis } from './redis-server.js'
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
 
 const WORKER = path.join(fileURLToPath(new URL('.', import.meta.url)), 'workers', 'lease-charger.cjs')
 
@@ -29,8 +32,16 @@ async function everything(io: Redis): Promise<string> {
   return JSON.stringify(out)
 }
 
+/** A holder's outcome line: its totals, and which engine modules its process loaded. */
+interface Outcome {
+  approved: number
+  all: number
+  native: boolean
+  wasm: boolean
+}
+
 /** A holder process (workers/lease-charger.cjs) with extra environment; resolves its outcome line. */
-function holder(port: number, key: string, count: number, chunk: number, seed: number, env: Record<string, string>): Promise<{ approved: number; all: number; engine: string }> {
+function holder(port: number, key: string, count: number, chunk: number, seed: number, env: Record<string, string>): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WORKER, String(port), key, String(count), String(chunk), String(seed), '0'], { env: { ...process.env, ...env } })
     let out = ''
@@ -39,7 +50,7 @@ function holder(port: number, key: string, count: number, chunk: number, seed: n
     child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')))
     child.on('error', reject)
     child.on('close', (code) => {
-      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as { approved: number; all: number; engine: string })
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as Outcome)
       else reject(new Error(`holder exited ${code}: ${err}`))
     })
   })
@@ -99,6 +110,10 @@ describe('leased budget: local decisions by the kernel', () => {
     const waiting = lease.charge('tokens', 50)
     expect(await big).toMatchObject({ kind: 'continue' })
     expect(await waiting).toMatchObject({ kind: 'continue' })
+    // The waiting charge was decided locally, in the new reservation (200 + the chunk of 100):
+    // the first grant and the one for 200 are the only store calls.
+    expect(lease.refills).toBe(2)
+    expect(lease.remaining('tokens')).toBe(50)
     await lease.release()
     expect(lease.spent('tokens')).toBe(251)
     expect(await store.spent('inflight', 'tokens')).toBe(251n)
@@ -125,16 +140,20 @@ describe('leased budget: local decisions by the kernel', () => {
     expect(await store.spent('many', 'tokens')).toBe(104n)
   })
 
-  it('works on either engine: two holder processes on the WebAssembly kernel, safe and exact', async () => {
-    const store = new RedisBudgets(redis.io)
-    await store.create('wasm', [{ dim: 'tokens', limit: 8_000 }])
-    const results = await Promise.all([0, 1].map((seed) => holder(redis.server.port, 'wasm', 3_000, 50, seed, { BUDGETKERNEL_ENGINE: 'wasm' })))
-    expect(results.map((r) => r.engine)).toEqual(['wasm', 'wasm'])
-    const approved = results.reduce((s, r) => s + r.approved, 0)
-    expect(approved).toBeLessThanOrEqual(8_000)
-    expect(approved).toBeGreaterThanOrEqual(8_000 - 55 - 5)
-    expect(await store.spent('wasm', 'tokens')).toBe(BigInt(results.reduce((s, r) => s + r.all, 0)))
-  }, 60_000)
+  for (const engine of ['wasm', 'native'] as const) {
+    it(`works on either engine: two holder processes with BUDGETKERNEL_ENGINE=${engine}, their local kernels on it, safe and exact`, async () => {
+      const store = new RedisBudgets(redis.io)
+      await store.create(engine, [{ dim: 'tokens', limit: 8_000 }])
+      const results = await Promise.all([0, 1].map((seed) => holder(redis.server.port, engine, 3_000, 50, seed, { BUDGETKERNEL_ENGINE: engine })))
+      // What each process loaded (the worker loads no engine itself: only its lease's local kernel does).
+      const loaded = { native: engine === 'native', wasm: engine === 'wasm' }
+      expect(results.map((r) => ({ native: r.native, wasm: r.wasm }))).toEqual([loaded, loaded])
+      const approved = results.reduce((s, r) => s + r.approved, 0)
+      expect(approved).toBeLessThanOrEqual(8_000)
+      expect(approved).toBeGreaterThanOrEqual(8_000 - 55 - 5)
+      expect(await store.spent(engine, 'tokens')).toBe(BigInt(results.reduce((s, r) => s + r.all, 0)))
+    }, 60_000)
+  }
 })
 
 describe('leased budget: request ids', () => {
@@ -288,6 +307,33 @@ describe('leased budget: bad input changes nothing', () => {
   })
 })
 
+describe('leased budget: limits above 2^53 - 1', () => {
+  const redis = useRedis()
+
+  it('a budget with a larger limit cannot be leased: a RangeError naming the dimension, nothing changed', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('huge', [
+      { dim: 'tokens', limit: 1_000 },
+      { dim: 'calls', limit: 2n ** 53n },
+      { dim: 'bytes', limit: 2n ** 53n - 1n },
+    ])
+    const lease = store.lease('huge', { chunk: 10 })
+    const before = await everything(redis.io)
+    await expect(Promise.resolve(lease.chargeMany([['tokens', 1], ['calls', 1]]))).rejects.toThrow(/calls limit above 2\^53 - 1/)
+    await expect(Promise.resolve(lease.charge('calls', 1))).rejects.toThrow(RangeError)
+    expect(await everything(redis.io)).toBe(before)
+    expect(lease.refills).toBe(2)
+    expect(lease.spent('calls')).toBe(0)
+    // 2^53 - 1 itself is leased, as is a dimension beside the refused one.
+    expect(await lease.chargeMany([['tokens', 1], ['bytes', 1]])).toMatchObject({ kind: 'continue' })
+    expect(lease.tryCharge('bytes', 10)?.kind).toBe('continue')
+    await lease.release()
+    expect(await store.spent('huge', 'tokens')).toBe(1n)
+    expect(await store.spent('huge', 'bytes')).toBe(11n)
+    expect(await store.spent('huge', 'calls')).toBe(0n)
+  })
+})
+
 describe('leased budget: holder ids', () => {
   const redis = useRedis()
 
@@ -328,6 +374,54 @@ describe('leased budget: a holder back after its TTL', () => {
     expect(await store.spent('late', 'tokens')).toBe(BigInt(away.spent('tokens') + other.spent('tokens')))
     expect(await store.spent('late', 'tokens')).toBe(16n)
     expect(await redis.io.hlen('bk:{late}:ls')).toBe(0)
+  })
+
+  it('a tombstone is kept for requestTtlMs, then purged: a holder back after that leaves its reservation lost', async () => {
+    const requestTtlMs = 400
+    const store = new RedisBudgets(redis.io, { requestTtlMs })
+    await store.create('purged', [{ dim: 'tokens', limit: 1_000 }])
+    const away = store.lease('purged', { chunk: 100, ttlMs: 100 })
+    await away.charge('tokens', 1)
+    expect(away.tryCharge('tokens', 9)?.kind).toBe('continue')
+    await sleep(150)
+    /** The away holder's fields in the leases hash: its holder field and its amount. */
+    const tomb = async (): Promise<Array<[string, string]>> =>
+      Object.entries(await redis.io.hgetall('bk:{purged}:ls')).filter(([field]) => field.startsWith(`${away.holder}#`))
+    const clock = async (): Promise<number> => {
+      const [seconds = 0, micros = 0] = (await redis.io.time()).map(Number)
+      return seconds * 1000 + Math.floor(micros / 1000)
+    }
+    // Another holder's call writes it off and keeps a tombstone until its run time + requestTtlMs.
+    const other = store.lease('purged', { chunk: 10 })
+    const before = await clock()
+    await other.charge('tokens', 1)
+    const after = await clock()
+    const written = await tomb()
+    expect(written.map(([field]) => field.includes(':')).sort()).toEqual([false, true])
+    const keep = -Number(written.find(([field]) => !field.includes(':'))?.[1])
+    expect(keep).toBeGreaterThanOrEqual(before + requestTtlMs)
+    expect(keep).toBeLessThanOrEqual(after + requestTtlMs)
+    expect(written.find(([field]) => field.includes(':'))?.[1]).toBe('101')
+    expect(await redis.io.hget('bk:{purged}', 'tokens:lost')).toBe('101')
+    // A call before that time keeps it.
+    expect(await other.charge('tokens', 20)).toMatchObject({ kind: 'continue' })
+    expect(await clock()).toBeLessThan(keep)
+    expect(await tomb()).toEqual(written)
+    // The first call after it drops the tombstone; what it wrote off stays lost.
+    await sleep(keep - (await clock()) + 20)
+    const refills = other.refills
+    expect(await other.charge('tokens', 20)).toMatchObject({ kind: 'continue' })
+    expect(other.refills).toBe(refills + 1)
+    expect(await tomb()).toEqual([])
+    expect(await redis.io.hget('bk:{purged}', 'tokens:lost')).toBe('101')
+    // Back too late: it reports the 10 it used, and nothing comes back out of lost.
+    expect(await away.charge('tokens', 1)).toMatchObject({ kind: 'continue' })
+    expect(await redis.io.hget('bk:{purged}', 'tokens:lost')).toBe('101')
+    await away.release()
+    await other.release()
+    expect(await store.spent('purged', 'tokens')).toBe(BigInt(away.spent('tokens') + other.spent('tokens')))
+    expect(await store.spent('purged', 'tokens')).toBe(52n)
+    expect(await redis.io.hlen('bk:{purged}:ls')).toBe(0)
   })
 })
 

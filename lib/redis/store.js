@@ -451,21 +451,22 @@ class RedisBudgets {
         }
         const store = {
             call: (s, keys, args) => this.#write(s, keys, args),
-            requestKey: (id) => this.#keys(redisKey, id)[1],
+            requestKey: (id) => this.#keys(redisKey, id)[2],
             requestTtl: this.#requestTtl,
             ensure,
         };
         return new lease_1.LeasedBudget(key, redisKey, store, { chunk: o.chunk, ttlMs: o.ttlMs, holder: o.holder });
     }
-    /** The script keys: the budget, and the request id's key in the budget's slot. */
+    /** A writing script's keys (./scripts): the budget, its lease state and the request id's key, all in the budget's slot. */
     #keys(redisKey, requestId) {
-        if (requestId === undefined)
-            return [redisKey];
-        return [redisKey, `${redisKey}:rq:${checkedString(requestId, 'options.requestId', MAX_REQUEST_ID)}`];
+        const keys = [redisKey, `${redisKey}:ls`];
+        if (requestId !== undefined)
+            keys.push(`${redisKey}:rq:${checkedString(requestId, 'options.requestId', MAX_REQUEST_ID)}`);
+        return keys;
     }
     /** Runs a writing script, then waits for `replicas` when asked. */
     async #write(s, keys, args) {
-        const reply = await this.#call(s, keys, args, keys.length > 1 ? 'retry with the same requestId' : 'without a requestId a retry may apply it twice');
+        const reply = await this.#call(s, keys, args, keys.length > 2 ? 'retry with the same requestId' : 'without a requestId a retry may apply it twice');
         if (this.#replicas > 0 || this.#aof)
             await this.#replicated();
         return reply;

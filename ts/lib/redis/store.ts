@@ -551,22 +551,23 @@ export class RedisBudgets {
     }
     const store = {
       call: (s: Script, keys: readonly string[], args: readonly string[]) => this.#write(s, keys, args),
-      requestKey: (id: string) => this.#keys(redisKey, id)[1] as string,
+      requestKey: (id: string) => this.#keys(redisKey, id)[2] as string,
       requestTtl: this.#requestTtl,
       ensure,
     }
     return new LeasedBudget(key, redisKey, store, { chunk: o.chunk as number | undefined, ttlMs: o.ttlMs as number | undefined, holder: o.holder as string | undefined })
   }
 
-  /** The script keys: the budget, and the request id's key in the budget's slot. */
+  /** A writing script's keys (./scripts): the budget, its lease state and the request id's key, all in the budget's slot. */
   #keys(redisKey: string, requestId: unknown): string[] {
-    if (requestId === undefined) return [redisKey]
-    return [redisKey, `${redisKey}:rq:${checkedString(requestId, 'options.requestId', MAX_REQUEST_ID)}`]
+    const keys = [redisKey, `${redisKey}:ls`]
+    if (requestId !== undefined) keys.push(`${redisKey}:rq:${checkedString(requestId, 'options.requestId', MAX_REQUEST_ID)}`)
+    return keys
   }
 
   /** Runs a writing script, then waits for `replicas` when asked. */
   async #write(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const reply = await this.#call(s, keys, args, keys.length > 1 ? 'retry with the same requestId' : 'without a requestId a retry may apply it twice')
+    const reply = await this.#call(s, keys, args, keys.length > 2 ? 'retry with the same requestId' : 'without a requestId a retry may apply it twice')
     if (this.#replicas > 0 || this.#aof) await this.#replicated()
     return reply
   }

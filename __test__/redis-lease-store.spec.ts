@@ -250,3 +250,88 @@ describe('plain charges on a leased budget', () => {
     await live.release()
   })
 })
+
+describe('exact sums on a leased budget', () => {
+  const redis = useRedis()
+  const U64_MAX = 2n ** 64n - 1n
+  const declaration: Declaration = [{ dim: 'tokens', limit: 1_000 }]
+
+  it('spent near 2^60 and near 2^64 - 1, and a checkpoint summing past 2^53: leased charges add exactly and saturate as the kernel does', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('wide', declaration)
+    const local = kernel(declaration)
+    const big = 2n ** 60n + 7n
+    expect(await store.charge('wide', 'tokens', big)).toBe(local.charge('tokens', big))
+    const lease = store.lease('wide', { chunk: 10 })
+    expect(await lease.charge('tokens', 1)).toBe(local.charge('tokens', 1))
+    expect(await store.spent('wide', 'tokens')).toBe(local.spent('tokens'))
+    const max = Number.MAX_SAFE_INTEGER
+    const three: Array<[Dim, number]> = [['tokens', max], ['tokens', max], ['tokens', max]]
+    expect(await lease.chargeMany(three)).toBe(local.chargeMany(three))
+    expect(await store.spent('wide', 'tokens')).toBe(local.spent('tokens'))
+    // A plain charge takes spent to 2^64 - 3; leased charges saturate it.
+    const near = U64_MAX - 3n - (local.spent('tokens') as bigint)
+    expect(await store.charge('wide', 'tokens', near)).toBe(local.charge('tokens', near))
+    expect(await store.spent('wide', 'tokens')).toBe(U64_MAX - 3n)
+    expect(await lease.chargeMany([['tokens', 1], ['tokens', 5]])).toBe(local.chargeMany([['tokens', 1], ['tokens', 5]]))
+    expect(await store.spent('wide', 'tokens')).toBe(local.spent('tokens'))
+    expect(local.spent('tokens')).toBe(U64_MAX)
+    await lease.release()
+    expect(await store.spent('wide', 'tokens')).toBe(local.spent('tokens'))
+  })
+
+  it('a usage report landing on spent near 2^64 - 1 saturates as the kernel does', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('report', declaration)
+    const local = kernel(declaration)
+    const lease = store.lease('report', { chunk: 10 })
+    expect(await lease.charge('tokens', 1)).toBe(local.charge('tokens', 1))
+    expect(lease.tryCharge('tokens', 5)).toBe(local.charge('tokens', 5))
+    // Not yet reported: the plain charge lands first at the store, after the lease's in process.
+    expect(await store.charge('report', 'tokens', U64_MAX - 3n)).toBe(local.charge('tokens', U64_MAX - 3n))
+    await lease.release()
+    expect(await store.spent('report', 'tokens')).toBe(local.spent('tokens'))
+    expect(local.spent('tokens')).toBe(U64_MAX)
+  })
+})
+
+describe('no local decision after the store said exhausted or NO_BUDGET', () => {
+  const redis = useRedis()
+
+  it('after the store\'s exhausted, a poll of 0 is exhausted, as the kernel and the plain store say', async () => {
+    const store = new RedisBudgets(redis.io)
+    const declaration: Declaration = [{ dim: 'tokens', limit: 10 }]
+    await store.create('polled', declaration)
+    const local = kernel(declaration)
+    const lease = store.lease('polled', { chunk: 5 })
+    expect(await lease.charge('tokens', 8)).toBe(local.charge('tokens', 8))
+    const refused = lease.charge('tokens', 5)
+    expect(refused).toBeInstanceOf(Promise)
+    expect(await refused).toBe(local.charge('tokens', 5))
+    expect(lease.tryCharge('tokens', 0)).toBeUndefined()
+    const poll = lease.charge('tokens', 0)
+    expect(poll).toBeInstanceOf(Promise)
+    expect(await poll).toBe(local.charge('tokens', 0))
+    expect(await store.charge('polled', 'tokens', 0)).toBe(local.charge('tokens', 0))
+    await lease.release()
+    expect(await store.spent('polled', 'tokens')).toBe(local.spent('tokens'))
+  })
+
+  it('after NO_BUDGET nothing is decided locally: every charge asks the store, which says NO_BUDGET as for a plain charge', async () => {
+    const store = new RedisBudgets(redis.io)
+    await store.create('deleted', [{ dim: 'tokens', limit: 1_000 }, { dim: 'calls', limit: 1_000 }])
+    const lease = store.lease('deleted', { chunk: 100 })
+    expect((await lease.charge('tokens', 1)).kind).toBe('continue')
+    expect(lease.tryCharge('tokens', 1)?.kind).toBe('continue')
+    expect(await store.delete('deleted')).toBe(true)
+    // A dimension the lease holds no reservation of: the store answers (and nothing was refused locally).
+    await expect(Promise.resolve(lease.charge('calls', 1))).rejects.toMatchObject({ name: 'StoreError', code: 'NO_BUDGET' })
+    // Within what was reserved: still the store's answer, never a local continue.
+    expect(lease.tryCharge('tokens', 1)).toBeUndefined()
+    expect(lease.remaining('tokens')).toBe(0)
+    const again = lease.charge('tokens', 1)
+    expect(again).toBeInstanceOf(Promise)
+    await expect(again).rejects.toMatchObject({ name: 'StoreError', code: 'NO_BUDGET' })
+    await expect(store.charge('deleted', 'tokens', 1)).rejects.toMatchObject({ name: 'StoreError', code: 'NO_BUDGET' })
+  })
+})

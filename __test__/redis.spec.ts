@@ -316,6 +316,55 @@ forEachClient((kind) => {
     })
   })
 
+  describe('values changed outside budgetkernel', () => {
+    type Op = 'spent' | 'remaining' | 'snapshot' | 'charge' | 'chargeMany' | 'lease'
+    const ops: Record<Op, () => Promise<unknown>> = {
+      spent: () => store.spent('bad', 'calls'),
+      remaining: () => store.remaining('bad', 'calls'),
+      snapshot: () => store.snapshot('bad'),
+      charge: () => store.charge('bad', 'calls', 1, { requestId: 'c' }),
+      chargeMany: () => store.chargeMany('bad', { tokens: 1, calls: 1 }, { createWith: DECL }),
+      lease: async () => {
+        const lease = store.lease('bad', { chunk: 5 })
+        return lease.charge('calls', 1)
+      },
+    }
+    const all = Object.keys(ops) as Op[]
+    // What each op reads decides which ops refuse: spent and remaining read limit and spent, snapshot also warn,
+    // charges also lost and the sum of reservations (res), the lease lost and the lease state.
+    const cases: Array<[string, () => Promise<unknown>, string, Op[]]> = [
+      ['calls:limit is abc', () => redis.io.hset('bk:{bad}', 'calls:limit', 'abc'), 'calls:limit', all],
+      ['calls (spent) is -5', () => redis.io.hset('bk:{bad}', 'calls', '-5'), 'calls', all],
+      ['calls (spent) is gone', () => redis.io.hdel('bk:{bad}', 'calls'), 'calls', all],
+      ['calls:limit is 2^64', () => redis.io.hset('bk:{bad}', 'calls:limit', String(2n ** 64n)), 'calls:limit', all],
+      ['calls:warn is 1e3', () => redis.io.hset('bk:{bad}', 'calls:warn', '1e3'), 'calls:warn', ['snapshot', 'charge', 'chargeMany', 'lease']],
+      ['calls:lost is x', () => redis.io.hset('bk:{bad}', 'calls:lost', 'x'), 'calls:lost', ['charge', 'chargeMany', 'lease']],
+      // (The lease's script does not read res: it computes it again from the lease state, and writes it.)
+      ['calls:res is 1.5', () => redis.io.hset('bk:{bad}', 'calls:res', '1.5'), 'calls:res', ['charge', 'chargeMany']],
+      ['a holder\'s expiry in the lease state is soon', () => redis.io.hset('bk:{bad}:ls', 'h#1', 'soon'), 'h#1', ['lease']],
+    ]
+    for (const [name, change, field, refusing] of cases) {
+      it(`${name}: ${refusing.join(', ')} reject with STORE_UNAVAILABLE naming the field, and nothing changes; the others answer`, async () => {
+        await store.create('bad', [{ dim: 'tokens', limit: 100, warn: 80 }, { dim: 'calls', limit: 3, warn: 1 }])
+        await store.charge('bad', 'calls', 1)
+        await change()
+        let before = await dump()
+        for (const op of all) {
+          const got = await outcome(ops[op])
+          if (refusing.includes(op)) {
+            expect(got, op).toMatchObject({ err: { name: 'StoreError', code: 'STORE_UNAVAILABLE' } })
+            expect('err' in got && String(got.err.message), op).toContain(field)
+            expect('err' in got && String(got.err.message), op).toContain('changed outside budgetkernel')
+            expect(await dump(), op).toEqual(before)
+          } else {
+            expect(got, op).toHaveProperty('ok')
+            before = await dump()
+          }
+        }
+      })
+    }
+  })
+
   describe('bad input: a typed error, nothing sent, nothing in Redis changes', () => {
     const sym = Symbol('s')
     const badKeys: Array<[unknown, string]> = [

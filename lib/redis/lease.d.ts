@@ -52,7 +52,7 @@ export declare class LeasedBudget {
     /** The local verdict, or one store call that decides it and refills. */
     charge(dim: Dim, amount: Amount): Verdict | Promise<Verdict>;
     chargeMany(charges: ReadonlyArray<readonly [Dim, Amount]> | Readonly<Partial<Record<Dim, Amount>>>): Verdict | Promise<Verdict>;
-    /** What this holder has charged to `dim` (every verdict counted), `0` if never. */
+    /** What this holder has charged to `dim` (every verdict counted), `0` if never; a number, exact up to 2^53 - 1. */
     spent(dim: Dim): number;
     /** What is left of this holder's local reservation on `dim` (the local kernel's headroom). */
     remaining(dim: Dim): number;

@@ -27,7 +27,11 @@
 // every holder's reservation in view, and until the next grant the lease
 // decides nothing locally (the kernel counted the refused charge, which is
 // not this holder's usage: usage is the sum of the charges it approved or
-// sent to the store).
+// sent to the store). After the store answered exhausted (it grants nothing
+// then) or NO_BUDGET, nothing is decided locally either, not even a poll of
+// 0: the next charge goes to the store, whose answer is the kernel's.
+// Usage totals are exact bigints (exhausting charges count; a checkpoint's
+// sum may pass 2^53); what is sent saturates at 2^64 - 1, as spent does.
 //
 // Store side (./lease-scripts GRANT, one atomic script): per key, `spent`
 // plus each holder's reservation with an expiry. A grant is at most
@@ -79,7 +83,12 @@ const lease_scripts_1 = require("./lease-scripts");
 const store_1 = require("./store");
 exports.GRANT_SCRIPT = (0, client_1.script)(lease_scripts_1.GRANT);
 const MAX_LEASED = Number.MAX_SAFE_INTEGER;
+const U64_MAX = 2n ** 64n - 1n;
 const CONTINUE = verdicts_1.VERDICTS[0];
+/** An amount as the lease script takes it: a decimal of at most 2^64 - 1 (a larger sum saturates there, as spent does). */
+function u64(value) {
+    return String(value > U64_MAX ? U64_MAX : value);
+}
 /** The kernel's Budget class on the loaded engine, bound once (the local decisions' kernel). */
 let kernelBudget;
 function localKernel() {
@@ -134,11 +143,19 @@ class LeasedBudget {
     #budget;
     /** Bit `d` set: the reservation holds dimension `d`. */
     #held = 0;
-    /** Local decisions allowed: a reservation, no store call in flight or in doubt, no local refusal since the grant. */
+    /**
+     * Local decisions allowed: a reservation, no store call in flight or in
+     * doubt, no local refusal since the grant, and the store's last answer was
+     * a grant (not exhausted, not NO_BUDGET).
+     */
     #open = false;
-    /** Everything this holder charged per dimension (every verdict), and what of it the store has. */
-    #charged = dims_1.DIMS.map(() => 0);
-    #reported = dims_1.DIMS.map(() => 0);
+    /**
+     * Everything this holder charged per dimension (every verdict), and what of
+     * it the store has: exact bigints, since exhausting charges count and a
+     * checkpoint's sum may pass 2^53.
+     */
+    #charged = dims_1.DIMS.map(() => 0n);
+    #reported = dims_1.DIMS.map(() => 0n);
     #deadline = 0;
     #inflight;
     /** A call that failed without an answer: resent before any other. */
@@ -183,9 +200,9 @@ class LeasedBudget {
         const list = entries(charges);
         return this.#tryMany(list) ?? this.#refill(list);
     }
-    /** What this holder has charged to `dim` (every verdict counted), `0` if never. */
+    /** What this holder has charged to `dim` (every verdict counted), `0` if never; a number, exact up to 2^53 - 1. */
     spent(dim) {
-        return this.#charged[(0, dims_1.dimIndex)(dim, 'dim')] ?? 0;
+        return Number(this.#charged[(0, dims_1.dimIndex)(dim, 'dim')] ?? 0n);
     }
     /** What is left of this holder's local reservation on `dim` (the local kernel's headroom). */
     remaining(dim) {
@@ -209,7 +226,7 @@ class LeasedBudget {
             this.#open = false;
             return undefined;
         }
-        this.#charged[index] = this.#charged[index] + value;
+        this.#charged[index] = this.#charged[index] + BigInt(value);
         return verdict;
     }
     #tryMany(list) {
@@ -227,7 +244,7 @@ class LeasedBudget {
             return undefined;
         }
         for (const [dim, amount] of list)
-            this.#charged[dim] = this.#charged[dim] + amount;
+            this.#charged[dim] = this.#charged[dim] + BigInt(amount);
         return verdict;
     }
     async #refill(list) {
@@ -278,7 +295,7 @@ class LeasedBudget {
         for (const [dim, amount] of list) {
             if (!pending.has(dim))
                 order.push(dim);
-            pending.set(dim, (pending.get(dim) ?? 0) + amount);
+            pending.set(dim, (pending.get(dim) ?? 0n) + BigInt(amount));
         }
         for (let dim = 0; dim < dims_1.DIMS.length; dim++) {
             if ((this.#held & (1 << dim)) !== 0 && !pending.has(dim))
@@ -290,7 +307,7 @@ class LeasedBudget {
         for (const dim of order) {
             const u = this.#charged[dim] - this.#reported[dim];
             used.push(u);
-            args.push(dims_1.DIMS[dim], String(u), String(pending.get(dim) ?? 0));
+            args.push(dims_1.DIMS[dim], u64(u), u64(pending.get(dim) ?? 0n));
         }
         const keys = [...this.#keys, this.#store.requestKey(id)];
         return this.#send({ keys, args, order, used, pending, release, sentAt: Date.now() });
@@ -312,9 +329,12 @@ class LeasedBudget {
         const { order, pending, used, release } = request;
         // An error reply changed nothing at the store: the reservation and the usage to report stay.
         if (typeof reply === 'number') {
-            this.#open = this.#budget !== undefined && !release;
-            if (reply === -1)
+            if (reply === -1) {
+                // No budget at the key: nothing is decided locally any more (the next charge asks the store,
+                // as a plain charge would); the usage stays to report if a budget is created there again.
                 throw new errors_1.StoreError('NO_BUDGET', `no budget exists at key ${(0, values_1.describe)(this.key)} (never created, deleted or expired)`);
+            }
+            this.#open = this.#budget !== undefined && !release;
             if (reply === -2)
                 throw new errors_1.StoreError('REQUEST_ID_CONFLICT', `the lease's request id was already used for another call on ${(0, values_1.describe)(this.key)}; nothing was applied`);
             if (reply <= -20)
@@ -336,8 +356,8 @@ class LeasedBudget {
         let held = 0;
         for (let i = 0; i < order.length; i++) {
             const dim = order[i];
-            const p = pending.get(dim) ?? 0;
-            this.#reported[dim] = this.#reported[dim] + used[i] + (fits ? 0 : p);
+            const p = pending.get(dim) ?? 0n;
+            this.#reported[dim] = this.#reported[dim] + used[i] + (fits ? 0n : p);
             this.#charged[dim] = this.#charged[dim] + p;
             const name = dims_1.DIMS[dim];
             const limit = BigInt(fields[1 + i]) + 1n;
@@ -345,13 +365,15 @@ class LeasedBudget {
                 builder.limitWithWarn(name, limit, 0);
             else
                 builder.limit(name, limit);
-            charges.push([name, 1n + BigInt(fits ? p : 0)]);
+            charges.push([name, 1n + (fits ? p : 0n)]);
             held |= 1 << dim;
         }
         this.#budget?.release();
         this.#budget = undefined;
         this.#held = 0;
-        if (!release && held !== 0) {
+        // After the store's exhausted nothing is decided locally (it granted nothing, and a poll of 0
+        // must be exhausted, as the kernel and the plain store say): the next charge asks the store.
+        if (!release && fits && held !== 0) {
             const budget = builder.build();
             budget.chargeMany(charges);
             this.#budget = budget;

@@ -3,22 +3,40 @@
 //
 // A budget is one hash, `PREFIX:{KEY}`. For each declared dimension NAME it
 // holds `NAME` (spent), `NAME:limit` and, when declared, `NAME:warn`, all as
-// canonical decimal strings (`HGET bk:{tenant-42} tokens`). A request id's
-// first result lives at `PREFIX:{KEY}:rq:ID` (same hash tag, same slot).
+// canonical decimal strings (`HGET bk:{tenant-42} tokens`); a leased budget
+// also `NAME:lost` (./lease-scripts). A request id's first result lives at
+// `PREFIX:{KEY}:rq:ID` and the lease state at `PREFIX:{KEY}:ls` (same hash
+// tag, same slot). Every writing script takes KEYS = [budget, lease state]
+// or [budget, lease state, request id], and checks that they are named so.
 //
 // Exact u64 arithmetic: Lua numbers are doubles, exact only up to 2^53, so a
 // value is split into two exact doubles, hi = v // 10^10 and lo = v mod 10^10,
 // added with a carry and compared limb by limb; 2^64-1 is (1844674407,
 // 3709551615). Amounts arriving in ARGV are checked (digits only, at most
-// 2^64-1); values the scripts wrote themselves are trusted.
+// 2^64-1: `amount`), and so is every value read back (`stored`, `leases`): a
+// field changed outside budgetkernel is an error reply naming it, before
+// anything is written, never a wrong verdict.
 //
 // All or nothing: Redis does not roll a script back, so every writing script
-// first checks every argument, then reads, and only after the line
-// `-- writes follow --` (WRITES_FOLLOW) writes. A script error anywhere before
-// that line leaves every key as it was; __test__/redis-atomicity.spec.ts
-// plants one there in each script and proves it. CHARGE reads only the
-// distinct dimensions of a checkpoint (at most 8), never one field per entry,
-// so a checkpoint of any size runs (the client caps entries, MAX_ENTRIES).
+// first checks every argument, then reads (and checks what it read), and only
+// after the line `-- writes follow --` (WRITES_FOLLOW) writes. A script error
+// anywhere before that line leaves every key as it was;
+// __test__/redis-atomicity.spec.ts checks that no write command precedes the
+// line in any exported script and plants an error there in each. CHARGE reads
+// only the distinct dimensions of a checkpoint (at most 8), never one field
+// per entry, so a checkpoint of any size runs (the client caps entries, MAX_ENTRIES).
+//
+// Leases: what holders may approve locally is not in spent yet, so CHARGE
+// counts spent + NAME:lost + NAME:res, the sum of every reservation but a
+// tombstone's, which GRANT keeps beside them (one HMGET, no scan of the
+// lease state on the hot path).
+// CREATE (writing the budget), RESET and DELETE, and CHARGE when it creates
+// the budget, start a new period of the lease state (`period`): live
+// reservations stay and keep counting against whatever budget is at the key
+// (NAME:res is their sum); tombstones, expired reservations and NAME:lost go
+// with the spent they belonged to, so a late report cannot take back from a
+// later period's lost. The lease state lives as long as the budget, and at
+// least until its latest live reservation expires (`lifetime`).
 //
 // Request ids: a write with a request id keeps its first result at
 // `PREFIX:{KEY}:rq:ID` as `SHA1(operation and payload) result`. The digest
@@ -40,9 +58,17 @@ Object.defineProperty(exports, "__esModule", { value: true });
 exports.READ = exports.DELETE = exports.RESET = exports.CREATE = exports.CHARGE = exports.COMMON = exports.WRITES_FOLLOW = void 0;
 /** The line after which a script writes; nothing before it changes a key. */
 exports.WRITES_FOLLOW = '-- writes follow --';
-/** Argument checks, limb arithmetic and request ids shared by the writing scripts (./lease-scripts too). None of them writes. */
+/** Argument checks, limb arithmetic, stored-value checks, lease state and request ids shared by the writing scripts (./lease-scripts too). None of them writes. */
 exports.COMMON = `
 local MAXH, MAXL, TEN10 = 1844674407, 3709551615, 10000000000
+-- A decimal string of 0 to 2^64-1: 1 to 20 digits, nothing else.
+local function u64(s)
+  if type(s) ~= 'string' then return false end
+  local n = #s
+  return n > 0 and n <= 20 and not string.find(s, '[^0-9]') and not (n == 20 and s > '18446744073709551615')
+end
+-- Limbs (v = h * 10^10 + l, both exact doubles): split a u64 decimal, format,
+-- add (exact; h may pass MAXH), saturate at 2^64-1, compare, subtract (a >= b).
 local function split(s)
   local n = #s
   if n <= 10 then return 0, tonumber(s) end
@@ -52,18 +78,36 @@ local function decimal(h, l)
   if h == 0 then return string.format('%.0f', l) end
   return string.format('%.0f%010.0f', h, l)
 end
-local function fail(what) return redis.error_reply('budgetkernel: malformed ' .. what) end
-local function amount(s)
-  local n = #s
-  if n == 0 or n > 20 or string.find(s, '[^0-9]') or (n == 20 and s > '18446744073709551615') then
-    return fail('amount')
-  end
+local function add(h, l, h2, l2)
+  h, l = h + h2, l + l2
+  if l >= TEN10 then h, l = h + 1, l - TEN10 end
+  return h, l
 end
+local function sat(h, l)
+  if h > MAXH or (h == MAXH and l > MAXL) then return MAXH, MAXL end
+  return h, l
+end
+local function gt(h, l, h2, l2) return h > h2 or (h == h2 and l > l2) end
+local function sub(h, l, h2, l2)
+  h, l = h - h2, l - l2
+  if l < 0 then h, l = h - 1, l + TEN10 end
+  return h, l
+end
+local function fail(what) return redis.error_reply('budgetkernel: malformed ' .. what) end
+-- A stored value that is not what the scripts write: the key was changed outside budgetkernel.
+local function corrupt(what) return redis.error_reply('budgetkernel: corrupt stored value (' .. what .. ')') end
+local function amount(s) if not u64(s) then return fail('amount') end end
+local function stored(s, field) if not u64(s) then return corrupt(field) end end
 local function ms(s)
   if not string.find(s, '^[1-9][0-9]*$') or #s > 15 then return fail('milliseconds') end
 end
 local function dimname(s)
   if not string.find(s, '^[a-z][a-z0-9]*$') or #s > 16 then return fail('dimension') end
+end
+-- KEYS = [budget, its lease state, request id or none]: the lease state and the
+-- request id are named after the budget (same hash tag, same Cluster slot).
+local function keys(key, ls, rq)
+  if type(key) ~= 'string' or ls ~= key .. ':ls' or (rq and string.sub(rq, 1, #key + 4) ~= key .. ':rq:') then return fail('keys') end
 end
 -- A declaration ARGV[from..to] of (dim, limit, warn or '-') triples, checked:
 -- returns { by = dim -> { limit, warn or nil }, order = { dims } } or an error.
@@ -107,26 +151,109 @@ local function request(rq, payload)
   local prior = redis.call('GET', rq)
   if not prior then return digest, nil end
   if string.sub(prior, 1, 40) == digest then
-    local stored = string.sub(prior, 42)
-    return digest, tonumber(stored) or stored
+    local text = string.sub(prior, 42)
+    return digest, tonumber(text) or text
   end
   return digest, -2
 end
+-- Redis's clock, in milliseconds.
+local function clock()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- The lease state PREFIX:{KEY}:ls (./lease-scripts): field H is holder H's
+-- expiry (ms, Redis's clock) or, negative, its tombstone (minus the time until
+-- which it is kept); field H:NAME the amount of NAME reserved to H (a
+-- tombstone's: the amount written off to NAME:lost). Read and checked:
+-- { expiry = H -> ms, parts = { { field, H, NAME, amount } } }, or nil and an error.
+local function leases(ls)
+  local all = redis.call('HGETALL', ls)
+  local expiry, parts = {}, {}
+  for k = 1, #all, 2 do
+    local f, v = all[k], all[k + 1]
+    local sep = string.find(f, ':', 1, true)
+    if sep then
+      if not u64(v) then return nil, corrupt(f) end
+      parts[#parts + 1] = { f, string.sub(f, 1, sep - 1), string.sub(f, sep + 1), v }
+    else
+      if not string.find(v, '^%-?[0-9]+$') or #v > 17 then return nil, corrupt(f) end
+      expiry[f] = tonumber(v)
+    end
+  end
+  return { expiry = expiry, parts = parts }
+end
+-- Adds amount v (a u64 decimal) to sums[d] (limbs).
+local function plus(sums, d, v)
+  local x = sums[d] or { 0, 0 }
+  local h, l = split(v)
+  x[1], x[2] = add(x[1], x[2], h, l)
+  sums[d] = x
+end
+-- HSET arguments of NAME:res, the sum of NAME's reservations that are not
+-- tombstones (live, or expired and not yet written off: a holder may have
+-- used them), from sums per dimension (limbs); zero sums are left out.
+local function reservations(sums)
+  local fields = {}
+  for d, x in pairs(sums) do
+    if x[1] > 0 or x[2] > 0 then
+      fields[#fields + 1] = d .. ':res'
+      fields[#fields + 1] = decimal(x[1], x[2])
+    end
+  end
+  return fields
+end
+-- A new budget period (the budget created, replaced, reset or deleted): live
+-- reservations stay and keep counting against whatever budget is at the key
+-- (their holders may still approve them locally); tombstones and expired
+-- reservations belong to the period that ends (a holder decides nothing past
+-- its deadline, which precedes the expiry), so they go, and NAME:lost with
+-- them; NAME:res becomes the live sums. Returns the fields to drop, the live
+-- sums per dimension (limbs) and the latest live expiry (0: none).
+local function period(state, now)
+  local drop, live, latest = {}, {}, 0
+  for h, e in pairs(state.expiry) do
+    if e > now then
+      if e > latest then latest = e end
+    else
+      drop[#drop + 1] = h
+    end
+  end
+  for k = 1, #state.parts do
+    local p = state.parts[k]
+    local e = state.expiry[p[2]]
+    if e and e > now then plus(live, p[3], p[4]) else drop[#drop + 1] = p[1] end
+  end
+  return drop, live, latest
+end
+-- The command that sets the lease state's lifetime: the budget's (pttl ms, -1
+-- for none), and at least until its latest live reservation expires, so that
+-- a budget created again under the key still counts it.
+local function lifetime(ls, pttl, latest, now)
+  if pttl < 0 then return { 'PERSIST', ls } end
+  local keep = latest - now
+  if keep < pttl then keep = pttl end
+  return { 'PEXPIRE', ls, string.format('%.0f', keep) }
+end
 `;
 /**
- * CHARGE: KEYS = [budget] or [budget, request id].
+ * CHARGE: KEYS = [budget, lease state] or [budget, lease state, request id].
  * ARGV = [request ttl ms, create ttl ms ('' = no createWith, '0' = no ttl),
  *         declaration count n, n × (dim, limit, warn or '-'), then (dim, amount) pairs].
+ * On a leased budget the verdict counts, per dimension, spent + NAME:lost +
+ * NAME:res (every reservation but a tombstone's): what holders may approve
+ * locally is not in spent yet. spent itself gets only the charge.
  */
 exports.CHARGE = `#!lua
 ${exports.COMMON}
-local key, rq = KEYS[1], KEYS[2]
+local key, ls, rq = KEYS[1], KEYS[2], KEYS[3]
 local n = tonumber(ARGV[3])
+local bad = keys(key, ls, rq)
+if bad then return bad end
 if #ARGV < 3 or not n or n < 0 or n % 1 ~= 0 then return fail('arguments') end
 local first = 4 + 3 * n
 local count = (#ARGV - first + 1) / 2
 if count < 0 or count % 1 ~= 0 then return fail('arguments') end
-local bad = ms(ARGV[1]) or (ARGV[2] ~= '' and ARGV[2] ~= '0' and ms(ARGV[2]))
+bad = ms(ARGV[1]) or (ARGV[2] ~= '' and ARGV[2] ~= '0' and ms(ARGV[2]))
 if bad then return bad end
 local decl
 if ARGV[2] ~= '' then
@@ -154,19 +281,22 @@ local digest, prior = request(rq, 'charge\\n' .. table.concat(ARGV, '\\n', first
 if prior then return prior end
 local exists = redis.call('EXISTS', key) == 1
 if not exists and not decl then return -1 end
--- spent, limit and warn of each distinct dimension (limit false: undeclared).
-local spent, limit, warn = {}, {}, {}
+-- spent, limit, warn, lost and reserved (NAME:res) of each distinct dimension (limit false: undeclared).
+local spent, limit, warn, lost, res = {}, {}, {}, {}, {}
 if exists then
   if #names > 0 then
     local fields = {}
     for k = 1, #names do
-      fields[3 * k - 2] = names[k]
-      fields[3 * k - 1] = names[k] .. ':limit'
-      fields[3 * k] = names[k] .. ':warn'
+      fields[5 * k - 4] = names[k]
+      fields[5 * k - 3] = names[k] .. ':limit'
+      fields[5 * k - 2] = names[k] .. ':warn'
+      fields[5 * k - 1] = names[k] .. ':lost'
+      fields[5 * k] = names[k] .. ':res'
     end
     local values = redis.call('HMGET', key, unpack(fields))
     for k = 1, #names do
-      spent[names[k]], limit[names[k]], warn[names[k]] = values[3 * k - 2], values[3 * k - 1], values[3 * k]
+      local d = names[k]
+      spent[d], limit[d], warn[d], lost[d], res[d] = values[5 * k - 4], values[5 * k - 3], values[5 * k - 2], values[5 * k - 1], values[5 * k]
     end
   end
 else
@@ -177,6 +307,30 @@ else
 end
 for j = 0, count - 1 do
   if not limit[ARGV[first + 2 * j]] then return -3 - j end
+end
+-- What counts besides spent (leases, ./lease-scripts): NAME:lost and NAME:res.
+-- A budget created here starts a period of the lease state: only live
+-- reservations stay, and they count.
+local extra, drop, life, held = {}, {}, nil, {}
+for k = 1, #names do
+  local d = names[k]
+  bad = stored(spent[d], d) or stored(limit[d], d .. ':limit') or (warn[d] and stored(warn[d], d .. ':warn'))
+    or (lost[d] and stored(lost[d], d .. ':lost')) or (res[d] and stored(res[d], d .. ':res'))
+  if bad then return bad end
+  if lost[d] then plus(extra, d, lost[d]) end
+  if res[d] then plus(extra, d, res[d]) end
+end
+if not exists then
+  local state, err = leases(ls)
+  if err then return err end
+  if #state.parts > 0 or next(state.expiry) then
+    local now = clock()
+    local live, latest
+    drop, live, latest = period(state, now)
+    extra = live
+    held = reservations(live)
+    life = lifetime(ls, ARGV[2] == '0' and -1 or tonumber(ARGV[2]), latest, now)
+  end
 end
 local hi, lo, lh, ll, wh, wl = {}, {}, {}, {}, {}, {}
 for k = 1, #names do
@@ -192,17 +346,16 @@ for j = 0, count - 1 do
   local a = ARGV[first + 2 * j + 1]
   local h, l = hi[d], lo[d]
   if a ~= '0' then
-    local ah, al = split(a)
-    h, l = h + ah, l + al
-    if l >= TEN10 then h, l = h + 1, l - TEN10 end
-    if h > MAXH or (h == MAXH and l > MAXL) then h, l = MAXH, MAXL end
+    h, l = sat(add(h, l, split(a)))
     hi[d], lo[d] = h, l
     if not dirty[d] then dirty[d] = true; out[#out + 1] = d end
   end
   if severity < 2 then
-    if h > lh[d] or (h == lh[d] and l > ll[d]) then
+    local x = extra[d]
+    if x then h, l = add(h, l, x[1], x[2]) end
+    if gt(h, l, lh[d], ll[d]) then
       result, severity = 2 + 2 * j, 2
-    elseif severity < 1 and wh[d] and (h > wh[d] or (h == wh[d] and l > wl[d])) then
+    elseif severity < 1 and wh[d] and gt(h, l, wh[d], wl[d]) then
       result, severity = 1 + 2 * j, 1
     end
   end
@@ -216,24 +369,29 @@ ${exports.WRITES_FOLLOW}
 if not exists then
   local values = {}
   for k = 1, #out do values[out[k]] = writes[2 * k] end
-  redis.call('HSET', key, unpack(declared(decl, values)))
+  local fields = declared(decl, values)
+  for k = 1, #held do fields[#fields + 1] = held[k] end
+  redis.call('HSET', key, unpack(fields))
   if ARGV[2] ~= '0' then redis.call('PEXPIRE', key, ARGV[2]) end
 elseif #out > 0 then
   redis.call('HSET', key, unpack(writes))
 end
+if #drop > 0 then redis.call('HDEL', ls, unpack(drop)) end
+if life then redis.call(unpack(life)) end
 if rq then redis.call('SET', rq, digest .. ' ' .. result, 'PX', ARGV[1]) end
 return result
 `;
 /**
- * CREATE: KEYS = [budget] or [budget, request id]. ARGV = [request ttl ms,
- * if absent ('1'/'0'), ttl ms ('0' = none), then (dim, limit, warn or '-')
- * triples]. Returns 1 when it wrote the budget, 0 when `if absent` found one
- * there, -2 for a request id used with another payload.
+ * CREATE: KEYS = [budget, lease state] or [budget, lease state, request id].
+ * ARGV = [request ttl ms, if absent ('1'/'0'), ttl ms ('0' = none), then
+ * (dim, limit, warn or '-') triples]. Returns 1 when it wrote the budget, 0
+ * when `if absent` found one there, -2 for a request id used with another
+ * payload. Writing the budget starts a new period of the lease state (`period`).
  */
 exports.CREATE = `#!lua
 ${exports.COMMON}
-local key, rq = KEYS[1], KEYS[2]
-local bad = ms(ARGV[1] or '') or (ARGV[2] ~= '1' and ARGV[2] ~= '0' and fail('arguments')) or (ARGV[3] ~= '0' and ms(ARGV[3] or ''))
+local key, ls, rq = KEYS[1], KEYS[2], KEYS[3]
+local bad = keys(key, ls, rq) or ms(ARGV[1] or '') or (ARGV[2] ~= '1' and ARGV[2] ~= '0' and fail('arguments')) or (ARGV[3] ~= '0' and ms(ARGV[3] or ''))
 if bad then return bad end
 local decl, err = declaration(4, #ARGV)
 if err then return err end
@@ -241,55 +399,102 @@ local digest, prior = request(rq, 'create\\n' .. ARGV[2] .. '\\n' .. table.conca
 if prior then return prior end
 local result = 1
 if redis.call('EXISTS', key) == 1 and ARGV[2] == '1' then result = 0 end
+local fields, drop, life = declared(decl, {}), {}, nil
+if result == 1 then
+  local state
+  state, err = leases(ls)
+  if err then return err end
+  if #state.parts > 0 or next(state.expiry) then
+    local now = clock()
+    local dropped, live, latest = period(state, now)
+    drop = dropped
+    local held = reservations(live)
+    for k = 1, #held do fields[#fields + 1] = held[k] end
+    life = lifetime(ls, ARGV[3] == '0' and -1 or tonumber(ARGV[3]), latest, now)
+  end
+end
 ${exports.WRITES_FOLLOW}
 if result == 1 then
   redis.call('DEL', key)
-  redis.call('HSET', key, unpack(declared(decl, {})))
+  redis.call('HSET', key, unpack(fields))
   if ARGV[3] ~= '0' then redis.call('PEXPIRE', key, ARGV[3]) end
+  if #drop > 0 then redis.call('HDEL', ls, unpack(drop)) end
+  if life then redis.call(unpack(life)) end
 end
 if rq then redis.call('SET', rq, digest .. ' ' .. result, 'PX', ARGV[1]) end
 return result
 `;
 /**
- * RESET: KEYS = [budget] or [budget, request id]. ARGV = [request ttl ms].
- * Zeroes every spent field: 0, or -1 when there is no budget (not stored
- * under the request id), -2 for a request id used with another payload.
+ * RESET: KEYS = [budget, lease state] or [budget, lease state, request id].
+ * ARGV = [request ttl ms]. Zeroes every spent field, drops NAME:lost and
+ * counts only live reservations in NAME:res (a new period of the lease state, `period`): 0, or -1 when there is no budget
+ * (not stored under the request id), -2 for a request id used with another payload.
  */
 exports.RESET = `#!lua
 ${exports.COMMON}
-local key, rq = KEYS[1], KEYS[2]
-local bad = ms(ARGV[1] or '')
+local key, ls, rq = KEYS[1], KEYS[2], KEYS[3]
+local bad = keys(key, ls, rq) or ms(ARGV[1] or '')
 if bad then return bad end
 local digest, prior = request(rq, 'reset')
 if prior then return prior end
 local names = redis.call('HKEYS', key)
 if #names == 0 then return -1 end
-local writes = {}
+local writes, gone = {}, {}
 for k = 1, #names do
-  if not string.find(names[k], ':', 1, true) then
-    writes[#writes + 1] = names[k]
+  local f = names[k]
+  if not string.find(f, ':', 1, true) then
+    writes[#writes + 1] = f
     writes[#writes + 1] = '0'
+  elseif string.sub(f, -5) == ':lost' or string.sub(f, -4) == ':res' then
+    gone[#gone + 1] = f
   end
 end
+local state, err = leases(ls)
+if err then return err end
+local drop, life = {}, nil
+if #state.parts > 0 or next(state.expiry) then
+  local now = clock()
+  local dropped, live, latest = period(state, now)
+  drop = dropped
+  local held = reservations(live)
+  for k = 1, #held do writes[#writes + 1] = held[k] end
+  life = lifetime(ls, redis.call('PTTL', key), latest, now)
+end
 ${exports.WRITES_FOLLOW}
-redis.call('HSET', key, unpack(writes))
+if #gone > 0 then redis.call('HDEL', key, unpack(gone)) end
+if #writes > 0 then redis.call('HSET', key, unpack(writes)) end
+if #drop > 0 then redis.call('HDEL', ls, unpack(drop)) end
+if life then redis.call(unpack(life)) end
 if rq then redis.call('SET', rq, digest .. ' 0', 'PX', ARGV[1]) end
 return 0
 `;
 /**
- * DELETE: KEYS = [budget] or [budget, request id]. ARGV = [request ttl ms].
- * 1 when a budget was deleted, 0 when there was none, -2 for a request id
- * used with another payload.
+ * DELETE: KEYS = [budget, lease state] or [budget, lease state, request id].
+ * ARGV = [request ttl ms]. 1 when a budget was deleted, 0 when there was
+ * none, -2 for a request id used with another payload. The lease state keeps
+ * only its live reservations (`period`), until the latest of them expires:
+ * a budget created again under the key counts them.
  */
 exports.DELETE = `#!lua
 ${exports.COMMON}
-local key, rq = KEYS[1], KEYS[2]
-local bad = ms(ARGV[1] or '')
+local key, ls, rq = KEYS[1], KEYS[2], KEYS[3]
+local bad = keys(key, ls, rq) or ms(ARGV[1] or '')
 if bad then return bad end
 local digest, prior = request(rq, 'delete')
 if prior then return prior end
+local state, err = leases(ls)
+if err then return err end
+local drop, life = {}, nil
+if #state.parts > 0 or next(state.expiry) then
+  local now = clock()
+  local dropped, _, latest = period(state, now)
+  drop = dropped
+  life = lifetime(ls, 0, latest, now)
+end
 ${exports.WRITES_FOLLOW}
 local result = redis.call('DEL', key)
+if #drop > 0 then redis.call('HDEL', ls, unpack(drop)) end
+if life then redis.call(unpack(life)) end
 if rq then redis.call('SET', rq, digest .. ' ' .. result, 'PX', ARGV[1]) end
 return result
 `;

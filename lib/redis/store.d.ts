@@ -184,14 +184,14 @@ export declare class RedisBudgets {
      * What has been spent on `dim`: `0n` if declared and never charged,
      * `undefined` if the budget does not declare `dim`.
      *
-     * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE`.
+     * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE` (also when a stored value was changed outside budgetkernel).
      */
     spent(key: string, dim: Dim): Promise<bigint | undefined>;
     /**
      * The headroom left on `dim`, `limit - spent` floored at `0n`;
      * `undefined` if the budget does not declare `dim`.
      *
-     * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE`.
+     * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE` (also when a stored value was changed outside budgetkernel).
      */
     remaining(key: string, dim: Dim): Promise<bigint | undefined>;
     /**
@@ -210,7 +210,11 @@ export declare class RedisBudgets {
      * @throws {StoreError} `REQUEST_ID_CONFLICT` or `STORE_UNAVAILABLE`.
      */
     delete(key: string, options?: WriteOptions): Promise<boolean>;
-    /** The limits, warn thresholds and spent of every declared dimension, and the time to live; `undefined` when there is no budget. */
+    /**
+     * The limits, warn thresholds and spent of every declared dimension, and the time to live; `undefined` when there is no budget.
+     *
+     * @throws {StoreError} `STORE_UNAVAILABLE`, also when a stored value was changed outside budgetkernel.
+     */
     snapshot(key: string): Promise<BudgetSnapshot | undefined>;
     /**
      * A lease on the budget at `key` for this process (see ./lease): charges

@@ -26,7 +26,11 @@
 // every holder's reservation in view, and until the next grant the lease
 // decides nothing locally (the kernel counted the refused charge, which is
 // not this holder's usage: usage is the sum of the charges it approved or
-// sent to the store).
+// sent to the store). After the store answered exhausted (it grants nothing
+// then) or NO_BUDGET, nothing is decided locally either, not even a poll of
+// 0: the next charge goes to the store, whose answer is the kernel's.
+// Usage totals are exact bigints (exhausting charges count; a checkpoint's
+// sum may pass 2^53); what is sent saturates at 2^64 - 1, as spent does.
 //
 // Store side (./lease-scripts GRANT, one atomic script): per key, `spent`
 // plus each holder's reservation with an expiry. A grant is at most
@@ -104,7 +108,13 @@ export interface LeaseOptions {
 }
 
 const MAX_LEASED = Number.MAX_SAFE_INTEGER
+const U64_MAX = 2n ** 64n - 1n
 const CONTINUE = VERDICTS[0] as Verdict
+
+/** An amount as the lease script takes it: a decimal of at most 2^64 - 1 (a larger sum saturates there, as spent does). */
+function u64(value: bigint): string {
+  return String(value > U64_MAX ? U64_MAX : value)
+}
 
 /** The kernel's Budget class on the loaded engine, bound once (the local decisions' kernel). */
 let kernelBudget: typeof Budget | undefined
@@ -147,8 +157,8 @@ interface Request {
   readonly keys: readonly string[]
   readonly args: readonly string[]
   readonly order: readonly number[]
-  readonly used: readonly number[]
-  readonly pending: ReadonlyMap<number, number>
+  readonly used: readonly bigint[]
+  readonly pending: ReadonlyMap<number, bigint>
   readonly release: boolean
   readonly sentAt: number
 }
@@ -185,11 +195,19 @@ export class LeasedBudget {
   #budget: Budget | undefined
   /** Bit `d` set: the reservation holds dimension `d`. */
   #held = 0
-  /** Local decisions allowed: a reservation, no store call in flight or in doubt, no local refusal since the grant. */
+  /**
+   * Local decisions allowed: a reservation, no store call in flight or in
+   * doubt, no local refusal since the grant, and the store's last answer was
+   * a grant (not exhausted, not NO_BUDGET).
+   */
   #open = false
-  /** Everything this holder charged per dimension (every verdict), and what of it the store has. */
-  readonly #charged: number[] = DIMS.map(() => 0)
-  readonly #reported: number[] = DIMS.map(() => 0)
+  /**
+   * Everything this holder charged per dimension (every verdict), and what of
+   * it the store has: exact bigints, since exhausting charges count and a
+   * checkpoint's sum may pass 2^53.
+   */
+  readonly #charged: bigint[] = DIMS.map(() => 0n)
+  readonly #reported: bigint[] = DIMS.map(() => 0n)
   #deadline = 0
   #inflight: Promise<unknown> | undefined
   /** A call that failed without an answer: resent before any other. */
@@ -240,9 +258,9 @@ export class LeasedBudget {
     return this.#tryMany(list) ?? this.#refill(list)
   }
 
-  /** What this holder has charged to `dim` (every verdict counted), `0` if never. */
+  /** What this holder has charged to `dim` (every verdict counted), `0` if never; a number, exact up to 2^53 - 1. */
   spent(dim: Dim): number {
-    return this.#charged[dimIndex(dim, 'dim')] ?? 0
+    return Number(this.#charged[dimIndex(dim, 'dim')] ?? 0n)
   }
 
   /** What is left of this holder's local reservation on `dim` (the local kernel's headroom). */
@@ -266,7 +284,7 @@ export class LeasedBudget {
       this.#open = false
       return undefined
     }
-    this.#charged[index] = (this.#charged[index] as number) + value
+    this.#charged[index] = (this.#charged[index] as bigint) + BigInt(value)
     return verdict
   }
 
@@ -282,7 +300,7 @@ export class LeasedBudget {
       this.#open = false
       return undefined
     }
-    for (const [dim, amount] of list) this.#charged[dim] = (this.#charged[dim] as number) + amount
+    for (const [dim, amount] of list) this.#charged[dim] = (this.#charged[dim] as bigint) + BigInt(amount)
     return verdict
   }
 
@@ -328,21 +346,21 @@ export class LeasedBudget {
     }
     // One triple per dimension: every held one (its usage is reported) and the pending ones.
     const order: number[] = []
-    const pending = new Map<number, number>()
+    const pending = new Map<number, bigint>()
     for (const [dim, amount] of list) {
       if (!pending.has(dim)) order.push(dim)
-      pending.set(dim, (pending.get(dim) ?? 0) + amount)
+      pending.set(dim, (pending.get(dim) ?? 0n) + BigInt(amount))
     }
     for (let dim = 0; dim < DIMS.length; dim++) {
       if ((this.#held & (1 << dim)) !== 0 && !pending.has(dim)) order.push(dim)
     }
     const id = `${this.#nonce}.${(this.#sequence++).toString(36)}`
     const args = [this.#store.requestTtl, `${this.holder}#${this.#nonce}`, String(this.#ttl), release ? '1' : '0', String(this.#chunk)]
-    const used: number[] = []
+    const used: bigint[] = []
     for (const dim of order) {
-      const u = (this.#charged[dim] as number) - (this.#reported[dim] as number)
+      const u = (this.#charged[dim] as bigint) - (this.#reported[dim] as bigint)
       used.push(u)
-      args.push(DIMS[dim] as Dim, String(u), String(pending.get(dim) ?? 0))
+      args.push(DIMS[dim] as Dim, u64(u), u64(pending.get(dim) ?? 0n))
     }
     const keys = [...this.#keys, this.#store.requestKey(id)]
     return this.#send({ keys, args, order, used, pending, release, sentAt: Date.now() })
@@ -364,8 +382,12 @@ export class LeasedBudget {
     const { order, pending, used, release } = request
     // An error reply changed nothing at the store: the reservation and the usage to report stay.
     if (typeof reply === 'number') {
+      if (reply === -1) {
+        // No budget at the key: nothing is decided locally any more (the next charge asks the store,
+        // as a plain charge would); the usage stays to report if a budget is created there again.
+        throw new StoreError('NO_BUDGET', `no budget exists at key ${describe(this.key)} (never created, deleted or expired)`)
+      }
       this.#open = this.#budget !== undefined && !release
-      if (reply === -1) throw new StoreError('NO_BUDGET', `no budget exists at key ${describe(this.key)} (never created, deleted or expired)`)
       if (reply === -2) throw new StoreError('REQUEST_ID_CONFLICT', `the lease's request id was already used for another call on ${describe(this.key)}; nothing was applied`)
       if (reply <= -20) throw new RangeError(`the budget at ${describe(this.key)} has a ${DIMS[order[-20 - reply] ?? 0] ?? ''} limit above 2^53 - 1: it cannot be leased`)
       if (reply <= -3) throw unknownDimension(order[-3 - reply] ?? 0)
@@ -384,20 +406,22 @@ export class LeasedBudget {
     let held = 0
     for (let i = 0; i < order.length; i++) {
       const dim = order[i] as number
-      const p = pending.get(dim) ?? 0
-      this.#reported[dim] = (this.#reported[dim] as number) + (used[i] as number) + (fits ? 0 : p)
-      this.#charged[dim] = (this.#charged[dim] as number) + p
+      const p = pending.get(dim) ?? 0n
+      this.#reported[dim] = (this.#reported[dim] as bigint) + (used[i] as bigint) + (fits ? 0n : p)
+      this.#charged[dim] = (this.#charged[dim] as bigint) + p
       const name = DIMS[dim] as Dim
       const limit = BigInt(fields[1 + i] as string) + 1n
       if (fields[1 + order.length + i] === '1') builder.limitWithWarn(name, limit, 0)
       else builder.limit(name, limit)
-      charges.push([name, 1n + BigInt(fits ? p : 0)])
+      charges.push([name, 1n + (fits ? p : 0n)])
       held |= 1 << dim
     }
     this.#budget?.release()
     this.#budget = undefined
     this.#held = 0
-    if (!release && held !== 0) {
+    // After the store's exhausted nothing is decided locally (it granted nothing, and a poll of 0
+    // must be exhausted, as the kernel and the plain store say): the next charge asks the store.
+    if (!release && fits && held !== 0) {
       const budget = builder.build()
       budget.chargeMany(charges)
       this.#budget = budget

@@ -272,6 +272,33 @@ function noBudget(key: string): StoreError {
   return new StoreError('NO_BUDGET', `no budget exists at key ${describe(key)} (never created, deleted or expired)`)
 }
 
+const U64_MAX = 2n ** 64n - 1n
+const STORED = /^[0-9]{1,20}$/
+
+/**
+ * A value the scripts wrote that is not what they write (a decimal of at
+ * most 2^64 - 1): the key was changed outside budgetkernel. The scripts
+ * refuse it before any write (`budgetkernel: corrupt stored value`), and the
+ * read paths likewise: `STORE_UNAVAILABLE`, the code of every server-side
+ * refusal, and nothing was applied.
+ */
+function corrupt(redisKey: string, detail: string, cause?: unknown): StoreError {
+  return new StoreError(
+    'STORE_UNAVAILABLE',
+    `the budget at ${describe(redisKey)} holds a malformed stored value (${detail}): it was changed outside budgetkernel; nothing was applied. Repair or delete the key`,
+    cause,
+  )
+}
+
+/** A decimal read back from the budget's hash, checked as the scripts check it (./scripts `stored`). */
+function storedValue(value: unknown, redisKey: string, field: string): bigint {
+  if (typeof value === 'string' && STORED.test(value)) {
+    const n = BigInt(value)
+    if (n <= U64_MAX) return n
+  }
+  throw corrupt(redisKey, `${field} is ${describe(value)}`)
+}
+
 function internal(reply: unknown): Error {
   return new Error(`budgetkernel: unexpected reply from the Redis script (${describe(reply)}); is the server Redis 7 or later?`)
 }
@@ -434,7 +461,7 @@ export class RedisBudgets {
    * What has been spent on `dim`: `0n` if declared and never charged,
    * `undefined` if the budget does not declare `dim`.
    *
-   * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE`.
+   * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE` (also when a stored value was changed outside budgetkernel).
    */
   async spent(key: string, dim: Dim): Promise<bigint | undefined> {
     const values = await this.#readDim(key, dim)
@@ -445,7 +472,7 @@ export class RedisBudgets {
    * The headroom left on `dim`, `limit - spent` floored at `0n`;
    * `undefined` if the budget does not declare `dim`.
    *
-   * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE`.
+   * @throws {StoreError} `NO_BUDGET` or `STORE_UNAVAILABLE` (also when a stored value was changed outside budgetkernel).
    */
   async remaining(key: string, dim: Dim): Promise<bigint | undefined> {
     const values = await this.#readDim(key, dim)
@@ -462,7 +489,7 @@ export class RedisBudgets {
     if (!Array.isArray(reply) || reply.length !== 2) throw internal(reply)
     const [limit, spent] = reply as unknown[]
     if (limit === null || limit === undefined) return undefined
-    return [BigInt(String(limit)), BigInt(String(spent))]
+    return [storedValue(limit, redisKey, `${name}:limit`), storedValue(spent, redisKey, name)]
   }
 
   /**
@@ -498,7 +525,11 @@ export class RedisBudgets {
     throw internal(reply)
   }
 
-  /** The limits, warn thresholds and spent of every declared dimension, and the time to live; `undefined` when there is no budget. */
+  /**
+   * The limits, warn thresholds and spent of every declared dimension, and the time to live; `undefined` when there is no budget.
+   *
+   * @throws {StoreError} `STORE_UNAVAILABLE`, also when a stored value was changed outside budgetkernel.
+   */
   async snapshot(key: string): Promise<BudgetSnapshot | undefined> {
     const redisKey = this.redisKey(key)
     const reply = await this.#call(SCRIPTS.read, [redisKey], [])
@@ -511,12 +542,12 @@ export class RedisBudgets {
     for (const dim of DIMS) {
       const limitText = fields.get(`${dim}:limit`)
       if (limitText === undefined) continue
-      const limit = BigInt(limitText)
-      const spent = BigInt(fields.get(dim) ?? '0')
+      const limit = storedValue(limitText, redisKey, `${dim}:limit`)
+      const spent = storedValue(fields.get(dim), redisKey, dim)
       const warnText = fields.get(`${dim}:warn`)
       dims[dim] = Object.freeze({
         limit,
-        warn: warnText === undefined ? undefined : BigInt(warnText),
+        warn: warnText === undefined ? undefined : storedValue(warnText, redisKey, `${dim}:warn`),
         spent,
         remaining: spent >= limit ? 0n : limit - spent,
       })
@@ -551,22 +582,23 @@ export class RedisBudgets {
     }
     const store = {
       call: (s: Script, keys: readonly string[], args: readonly string[]) => this.#write(s, keys, args),
-      requestKey: (id: string) => this.#keys(redisKey, id)[1] as string,
+      requestKey: (id: string) => this.#keys(redisKey, id)[2] as string,
       requestTtl: this.#requestTtl,
       ensure,
     }
     return new LeasedBudget(key, redisKey, store, { chunk: o.chunk as number | undefined, ttlMs: o.ttlMs as number | undefined, holder: o.holder as string | undefined })
   }
 
-  /** The script keys: the budget, and the request id's key in the budget's slot. */
+  /** A writing script's keys (./scripts): the budget, its lease state and the request id's key, all in the budget's slot. */
   #keys(redisKey: string, requestId: unknown): string[] {
-    if (requestId === undefined) return [redisKey]
-    return [redisKey, `${redisKey}:rq:${checkedString(requestId, 'options.requestId', MAX_REQUEST_ID)}`]
+    const keys = [redisKey, `${redisKey}:ls`]
+    if (requestId !== undefined) keys.push(`${redisKey}:rq:${checkedString(requestId, 'options.requestId', MAX_REQUEST_ID)}`)
+    return keys
   }
 
   /** Runs a writing script, then waits for `replicas` when asked. */
   async #write(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const reply = await this.#call(s, keys, args, keys.length > 1 ? 'retry with the same requestId' : 'without a requestId a retry may apply it twice')
+    const reply = await this.#call(s, keys, args, keys.length > 2 ? 'retry with the same requestId' : 'without a requestId a retry may apply it twice')
     if (this.#replicas > 0 || this.#aof) await this.#replicated()
     return reply
   }
@@ -651,7 +683,15 @@ export class RedisBudgets {
   /** Runs a script within `timeoutMs` after the first-use check; any failure of the client or the server is `STORE_UNAVAILABLE`. */
   async #call(s: Script, keys: readonly string[], args: readonly string[], retry = 'a read is safe to retry'): Promise<unknown> {
     await this.#check()
-    return this.#bounded(() => this.#connection.run(s, keys, args), this.#timeoutMs, `the operation may or may not have been applied (${retry})`)
+    try {
+      return await this.#bounded(() => this.#connection.run(s, keys, args), this.#timeoutMs, `the operation may or may not have been applied (${retry})`)
+    } catch (error) {
+      // A script's refusal of a stored value (./scripts `corrupt`) comes before its writes: say so.
+      const cause = (error as { cause?: unknown }).cause
+      const found = cause instanceof Error ? /budgetkernel: corrupt stored value \((.*)\)/.exec(cause.message) : null
+      if (found !== null) throw corrupt(keys[0] as string, `field ${found[1]}`, cause)
+      throw error
+    }
   }
 
   /** `send()` within `timeoutMs`; its failure or the timeout is `STORE_UNAVAILABLE` saying `what`. */

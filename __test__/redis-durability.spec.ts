@@ -3,13 +3,16 @@
 // first use; refused CONFIG GET warns once), and durability (one WAIT with
 // the asked count after every write, on the connection that wrote, seen
 // with MONITOR; NOT_REPLICATED; WAITAOF needing 7.2; and a real failover:
-// primary kill -9, replica promoted). Counts are printed.
+// the replica's link cut by a proxy that drops what the primary sends,
+// primary kill -9, replica promoted, every charge counted by its stored
+// result). Counts are printed.
 
 import { spawnSync } from 'node:child_process'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { RedisBudgets } from '../redis.js'
+import { RedisBudgets, StoreError } from '../redis.js'
 import { forEachClient, RedisServer, type ClientKind, type OpenOptions } from './redis-server.js'
+import { TcpProxy } from './tcp-proxy.js'
 
 const servers: RedisServer[] = []
 const clients: Redis[] = []
@@ -39,10 +42,51 @@ async function open(kind: ClientKind, port: number, options?: OpenOptions) {
   closes.push(opened.close)
   return opened.client
 }
-/** Until the primary counts its replica online (the replica's own link status is up earlier, before its first ACK). */
+/**
+ * Until the replica acknowledges the primary's writes: the primary counts it
+ * online (the replica's own link status is up earlier), and then a write is
+ * confirmed by WAIT (the primary streams writes to a new replica only from
+ * its first ACK, which the replica sends up to a second later: a WAIT
+ * before that times out).
+ */
 async function replicating(primaryPort: number): Promise<void> {
   const pio = connect(primaryPort)
-  while (!/^slave0:.*state=online/m.test(await pio.info('replication'))) await new Promise((r) => setTimeout(r, 20))
+  await until(async () => /^slave0:.*state=online/m.test(await pio.info('replication')), 'the primary counts its replica online')
+  await pio.set('replication-probe', '1')
+  await until(async () => Number(await pio.call('WAIT', '1', '100')) === 1, 'a write confirmed by WAIT 1')
+}
+/** A loopback proxy to `target`, closed after the test. */
+async function proxy(target: number): Promise<TcpProxy> {
+  const p = await TcpProxy.start(target)
+  closes.push(() => p.close())
+  return p
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** Until `done()` holds; after `ms` without it, an error naming `what` (and what `state()` says). */
+async function until(done: () => boolean | Promise<boolean>, what: string, state: () => string = () => '', ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what} (${state()})`)
+    await sleep(5)
+  }
+}
+/** A field of INFO replication as a number. */
+function replicationOffset(info: string, field: 'master_repl_offset' | 'slave_repl_offset'): number {
+  const match = new RegExp(`^${field}:(\\d+)\\r?$`, 'm').exec(info)
+  if (match === null) throw new Error(`no ${field} in INFO replication: ${info}`)
+  return Number(match[1])
+}
+/** The request ids with a stored result on budget `key` (SCAN over `bk:{key}:rq:*`). */
+async function storedResults(io: Redis, key: string): Promise<Set<string>> {
+  const prefix = `bk:{${key}}:rq:`
+  const ids = new Set<string>()
+  let cursor = '0'
+  do {
+    const [next, keys] = await io.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+    for (const k of keys) ids.add(k.slice(prefix.length))
+    cursor = next
+  } while (cursor !== '0')
+  return ids
 }
 const evalCalls = async (c: Redis) => (await c.info('commandstats')).match(/cmdstat_eval(?:sha)?:calls=(\d+)/g)?.join() ?? ''
 const DECL = [{ dim: 'calls', limit: 1_000_000 }] as const
@@ -153,58 +197,133 @@ forEachClient((kind) => {
     })
 
     for (const replicas of [1, 0]) {
-      it(`failover (primary kill -9, replica promoted) under load, replicas: ${replicas}: ${replicas ? 'every acknowledged charge and stored result survives' : 'count what is lost'}`, async () => {
+      it(`failover under load (the replica's link to the primary dropped by a proxy, the primary kill -9, the replica promoted), replicas: ${replicas}: ${replicas ? 'every acknowledged charge and its stored result survive' : 'acknowledged charges are lost'}; none is applied twice`, async () => {
         const primary = await start(['--repl-diskless-sync-delay', '0'])
-        const replica = await start(['--replicaof', '127.0.0.1', String(primary.port), '--enable-debug-command', 'local'])
+        // The replica reaches its primary only through the proxy: once it
+        // drops, what the primary writes never arrives (not late: never),
+        // nor do the replica's acknowledgements.
+        const link = await proxy(primary.port)
+        const replica = await start(['--replicaof', '127.0.0.1', String(link.port)])
+        const pio = connect(primary.port)
         const rio = connect(replica.port)
         await replicating(primary.port)
-        const store = new RedisBudgets(await open(kind, primary.port), { replicas, replicaTimeoutMs: 1000, timeoutMs: 2000 })
+        // WAIT blocks its connection, and the client has one: a write queued
+        // behind the other workers' WAITs waits up to (workers - 1) x
+        // replicaTimeoutMs, so timeoutMs is above that (else it fails with
+        // STORE_UNAVAILABLE while the primary is still there).
+        const workers = 4
+        const replicaTimeoutMs = 500
+        const store = new RedisBudgets(await open(kind, primary.port), { replicas, replicaTimeoutMs, timeoutMs: workers * replicaTimeoutMs + 2000 })
         await store.create('k', DECL)
-        let acked = 0
-        const ids: string[] = []
+        // Without replicas the create is not waited for: the replica has it before the fault.
+        await until(async () => (await rio.exists('bk:{k}')) === 1, 'the replica has the budget')
+        const acked: string[] = []
+        const notReplicated: string[] = []
+        const unavailable: string[] = []
+        // Charges sent once the proxy dropped: each runs on the primary after
+        // that, so its replication reaches the proxy after it: none can be on the replica.
+        const afterDrop = new Set<string>()
+        const errors: Array<{ code: string; at: number; applied: unknown }> = []
         let stop = false
+        let killAt: number | undefined
         const worker = async (w: number) => {
           for (let i = 0; !stop; i++) {
             const id = `w${w}-${i}`
+            if (link.dropping) afterDrop.add(id)
             try {
               await store.charge('k', 'calls', 1, { requestId: id })
-              acked++
-              ids.push(id)
-            } catch {
-              return
+              acked.push(id)
+            } catch (error) {
+              const code = error instanceof StoreError ? error.code : `not a StoreError: ${String(error)}`
+              errors.push({ code, at: performance.now(), applied: (error as { applied?: unknown }).applied })
+              // NOT_REPLICATED: applied on the primary, not acknowledged. Any
+              // other error (asserted below: STORE_UNAVAILABLE, the primary
+              // gone) may or may not have been applied. The worker goes on.
+              if (code === 'NOT_REPLICATED') notReplicated.push(id)
+              else unavailable.push(id)
+              // Once the primary is killed, a worker stops at its first error (the application's retries come later, below).
+              if (killAt !== undefined) return
             }
           }
         }
-        const load = Promise.all(Array.from({ length: 16 }, (_, w) => worker(w)))
-        while (acked < 2000) await new Promise((r) => setTimeout(r, 5))
-        // A replica that falls behind (here: busy for a second, as under load or a
-        // slow network), then the primary dies: what it had not received is gone.
-        const busy = connect(replica.port)
-        const sleeping = busy.call('DEBUG', 'SLEEP', '1').catch(() => undefined)
-        await new Promise((r) => setTimeout(r, 300))
+        const loadAt = performance.now()
+        const load = Promise.all(Array.from({ length: workers }, (_, w) => worker(w)))
+        await until(() => acked.length >= 2000, 'the first 2000 acknowledged charges', () => `${acked.length} acknowledged, errors ${errors.map((e) => e.code).join()}`)
+        const dropAt = performance.now()
+        link.drop()
+        // Until the fault has done its work: charges sent after the drop have
+        // completed, whatever their outcome (asserted below): with replicas
+        // one (it waits for the WAITs queued before it to time out), without 500.
+        const sentAfterDrop = (list: readonly string[]) => list.filter((id) => afterDrop.has(id))
+        const completedAfterDrop = () => sentAfterDrop(acked).length + sentAfterDrop(notReplicated).length + sentAfterDrop(unavailable).length
+        const enough = replicas > 0 ? 1 : 500
+        await until(() => completedAfterDrop() >= enough, `${enough} charges sent after the drop completed`, () =>
+          errors.map((e) => `${e.code} ${(e.at - dropAt).toFixed(0)} ms after the drop`).join(', '),
+        )
+        const primaryOffset = replicationOffset(await pio.info('replication'), 'master_repl_offset')
+        killAt = performance.now()
         await primary.kill9()
-        await sleeping
         stop = true
         await load
+        const loadDoneAt = performance.now()
+        const replicaOffset = replicationOffset(await rio.info('replication'), 'slave_repl_offset')
         await rio.call('REPLICAOF', 'NO', 'ONE')
-        const promoted = new RedisBudgets(rio)
-        // Without replicas the replica may have missed even the create: then the whole budget is lost (spent 0).
-        const survived = (await promoted.snapshot('k')) !== undefined
-        const spent = survived ? Number(await promoted.spent('k', 'calls')) : 0
-        let storedLost = 0
-        for (const id of ids) if ((await rio.exists(`bk:{k}:rq:${id}`)) === 0) storedLost++
-        const lost = Math.max(0, acked - spent)
-        console.log(`${kind.name}: failover replicas:${replicas}: acknowledged ${acked}, on the promoted replica ${spent}${survived ? '' : ' (the budget itself was lost)'}, lost ${lost}, stored results lost ${storedLost}, double-applied 0 (unit charges with distinct ids)`)
-        // Nothing acknowledged is applied twice: spent can exceed acked only by charges applied but not yet acknowledged (one per worker at most).
-        expect(spent).toBeLessThanOrEqual(acked + 16)
-        if (replicas > 0) {
-          expect(survived).toBe(true)
-          expect(spent).toBeGreaterThanOrEqual(acked)
-          expect(storedLost).toBe(0)
+        const promoted = new RedisBudgets(await open(kind, replica.port))
+        const stored = await storedResults(rio, 'k')
+        const spent = Number(await promoted.spent('k', 'calls'))
+        const lost = acked.filter((id) => !stored.has(id))
+        const notReplicatedLost = notReplicated.filter((id) => !stored.has(id))
+        // Each unit charge with a request id writes spent + 1 and its stored
+        // result in one script, replicated as one transaction: a charge
+        // applied twice would show as spent above the stored results.
+        const doubleApplied = spent - stored.size
+        // What an application does next: retry every charge that was not
+        // acknowledged (and here every acknowledged one too) with its id.
+        const sent = [...acked, ...notReplicated, ...unavailable]
+        const absent = sent.filter((id) => !stored.has(id)).length
+        for (let i = 0; i < sent.length; i += 256) {
+          const verdicts = await Promise.all(sent.slice(i, i + 256).map((id) => promoted.charge('k', 'calls', 1, { requestId: id })))
+          for (const verdict of verdicts) expect(verdict).toEqual({ kind: 'continue' })
         }
-        // A retry of every acknowledged id on the promoted replica applies nothing (where the budget is there to charge).
-        if (survived) for (const id of ids.slice(-50)) expect(await promoted.charge('k', 'calls', 1, { requestId: id })).toEqual({ kind: 'continue' })
-        if (replicas > 0) expect(Number(await promoted.spent('k', 'calls'))).toBe(spent)
+        const storedAfter = await storedResults(rio, 'k')
+        const spentAfter = Number(await promoted.spent('k', 'calls'))
+        console.log(
+          `${kind.name}: failover replicas:${replicas}: acknowledged ${acked.length} (${sentAfterDrop(acked).length} sent after the drop), lost ${lost.length}, double-applied ${doubleApplied}, ` +
+            `NOT_REPLICATED ${notReplicated.length} (${notReplicatedLost.length} of them lost), STORE_UNAVAILABLE ${unavailable.length}; ` +
+            `replica offset ${replicaOffset} ${replicaOffset < primaryOffset ? '<' : '>='} primary ${primaryOffset} at the kill; promoted: spent ${spent} = stored results ${stored.size}; ` +
+            `all ${sent.length} ids retried: ${spentAfter - spent} applied (the ${absent} without a stored result), spent ${spentAfter} = stored results ${storedAfter.size}; ` +
+            `load ${(dropAt - loadAt).toFixed(0)} ms, drop to kill ${((killAt as number) - dropAt).toFixed(0)} ms, kill to the workers' end ${(loadDoneAt - (killAt as number)).toFixed(0)} ms`,
+        )
+        // The fault is real: the replica was behind when the primary died,
+        // and nothing sent after the drop reached it.
+        expect(replicaOffset, 'the replica behind the primary at the kill').toBeLessThan(primaryOffset)
+        expect(sentAfterDrop(sent).filter((id) => stored.has(id)), 'charges sent after the drop on the replica').toEqual([])
+        // Errors: only the two the fault explains, none before it; the primary's death, none before the kill.
+        const described = (list: typeof errors) => list.map((e) => `${e.code} ${(e.at - dropAt).toFixed(0)} ms after the drop`)
+        expect(described(errors.filter((e) => e.code !== 'STORE_UNAVAILABLE' && e.code !== 'NOT_REPLICATED')), 'other errors').toEqual([])
+        expect(described(errors.filter((e) => e.at < dropAt)), 'errors before the drop').toEqual([])
+        expect(described(errors.filter((e) => e.code === 'STORE_UNAVAILABLE' && e.at < (killAt as number))), 'STORE_UNAVAILABLE before the kill').toEqual([])
+        if (replicas > 0) {
+          // WAIT confirms nothing sent after the drop, and everything it confirmed is on the promoted replica.
+          expect(sentAfterDrop(acked), 'acknowledged charges sent after the drop').toEqual([])
+          expect(lost, 'acknowledged charges lost').toEqual([])
+          // NOT_REPLICATED (applied: true) is what may be lost: here it was.
+          expect(described(errors.filter((e) => e.code === 'NOT_REPLICATED' && e.applied !== true)), 'NOT_REPLICATED without applied: true').toEqual([])
+          expect(sentAfterDrop(notReplicated).length, 'NOT_REPLICATED charges sent after the drop').toBeGreaterThan(0)
+          expect(notReplicatedLost.length, 'NOT_REPLICATED charges lost').toBeGreaterThan(0)
+        } else {
+          // The primary acknowledged 500 charges sent after the drop: all of them are lost.
+          expect(notReplicated, 'NOT_REPLICATED without replicas').toEqual([])
+          expect(sentAfterDrop(acked).length, 'acknowledged charges sent after the drop').toBeGreaterThanOrEqual(500)
+          expect(lost.length, 'acknowledged charges lost').toBeGreaterThanOrEqual(500)
+        }
+        // Only ids that were sent are there, none applied twice, before or after the retries.
+        const ids = new Set(sent)
+        expect([...stored].filter((id) => !ids.has(id)), 'stored results of ids never sent').toEqual([])
+        expect(doubleApplied, 'double-applied: spent - stored results, before the retries').toBe(0)
+        expect(spentAfter, 'spent after the retries: before + the ids without a stored result').toBe(spent + absent)
+        expect(storedAfter.size, 'stored results after the retries: one per id sent').toBe(sent.length)
+        expect(spentAfter, 'double-applied after the retries: spent - stored results').toBe(storedAfter.size)
       }, 60_000)
     }
   })

@@ -5,12 +5,19 @@
 // with MONITOR; NOT_REPLICATED; WAITAOF needing 7.2; and a real failover:
 // the replica's link cut by a proxy that drops what the primary sends,
 // primary kill -9, replica promoted, every charge counted by its stored
-// result). Counts are printed.
+// result). Counts are printed. And the ACL of the store's Redis user
+// (STORE_ACL, quoted by SECURITY.md): the whole surface runs under exactly
+// it on every client, without any one of its rules it does not, and the
+// ACL SECURITY.md used to recommend fails on the first script.
 
+import { homedir } from 'node:os'
+import path from 'node:path'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { GRANT } from '../lib/redis/lease-scripts.js'
+import { CHARGE, CREATE, DELETE, READ, RESET } from '../lib/redis/scripts.js'
 import { RedisBudgets, StoreError } from '../redis.js'
-import { forEachClient, RedisServer, type ClientKind, type OpenOptions } from './redis-server.js'
+import { CLIENTS, forEachClient, RedisServer, type ClientKind, type OpenOptions } from './redis-server.js'
 import { TcpProxy } from './tcp-proxy.js'
 
 const servers: RedisServer[] = []
@@ -20,8 +27,8 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()))
   vi.restoreAllMocks()
 })
-async function start(args: readonly string[] = []): Promise<RedisServer> {
-  const s = await RedisServer.start(args)
+async function start(args: readonly string[] = [], binary?: string): Promise<RedisServer> {
+  const s = await RedisServer.start(args, binary)
   servers.push(s)
   return s
 }
@@ -393,5 +400,188 @@ describe('ioredis with maxRetriesPerRequest: null (BullMQ-style connections)', (
     const withoutId = await check.spent('k', 'calls')
     console.log(`maxRetriesPerRequest: null: 2 calls rejected with STORE_UNAVAILABLE after ${rejected.map((ms) => ms.toFixed(0)).join(' and ')} ms, then ioredis reconnected and sent the commands it held: spent ${held}; retried with the requestId: spent ${withId}; retried without one: spent ${withoutId}`)
     expect([held, withId, withoutId]).toEqual([2n, 2n, 3n])
+  })
+})
+
+/**
+ * The ACL rules of the store's Redis user (SECURITY.md quotes this string):
+ * its keys (the default prefix `bk`), EVALSHA and the EVAL it falls back to
+ * after NOSCRIPT, CONFIG GET for the eviction-policy check, and every command
+ * its scripts run (ts/lib/redis/scripts.ts, lease-scripts.ts), which Redis
+ * checks against the user too. Each one is needed (shown below).
+ */
+export const STORE_ACL = '~bk:* +evalsha +eval +config|get +exists +get +set +del +pexpire +pttl +persist +time +hset +hmget +hgetall +hkeys +hincrby +hdel'
+/** Added with `{ replicas: N }` (WAIT) and with `{ aof: true }` (WAITAOF, and INFO for its first-use check of the version and the AOF). */
+export const STORE_ACL_DURABILITY = { replicas: '+wait', aof: '+waitaof +info' } as const
+/** What SECURITY.md recommended (with `+info` for ioredis's ready check): none of the scripts' commands. */
+const DOCUMENTED_ACL = '~bk:* +evalsha +eval +config|get +info'
+/** What the clients send on connecting and go on without when refused: ioredis's INFO ready check, node-redis 5/6's CLIENT SETINFO (Redis 7.2+). */
+const HANDSHAKE = ['info', 'client|setinfo']
+const VALKEY = process.env.VALKEY_SERVER ?? path.join(homedir(), '.cache/budgetkernel/valkey-8.0.1/usr/bin/valkey-server')
+
+/** A fresh ACL user `name` (password `secret`) with exactly `rules`. */
+async function aclUser(admin: Redis, name: string, rules: string): Promise<void> {
+  await admin.call('ACL', 'SETUSER', name, 'reset', 'on', '>secret', ...rules.split(' '))
+}
+/** ACL LOG, newest first: what was refused (the command, or `key` for a key outside the patterns), with its context. */
+async function aclLog(admin: Redis): Promise<Array<{ denied: string; context: string }>> {
+  const entries = (await admin.call('ACL', 'LOG')) as unknown[][]
+  return entries.map((entry) => {
+    const fields = new Map<string, string>()
+    for (let i = 0; i + 1 < entry.length; i += 2) fields.set(String(entry[i]), String(entry[i + 1]))
+    return { denied: fields.get('reason') === 'key' ? 'key' : (fields.get('object') ?? ''), context: fields.get('context') ?? '' }
+  })
+}
+const CONTINUE = { kind: 'continue' }
+/**
+ * Every method of the store and of a lease, with the results the in-process
+ * kernel gives, so that every command of every script runs: create (DEL,
+ * HSET, PEXPIRE with a ttl, GET and SET with a request id), charge and
+ * chargeMany (EXISTS, HMGET; a stored result read back), spent, remaining,
+ * snapshot (PTTL, HGETALL), reset (HKEYS), two leases on a budget without
+ * ttl (TIME, PERSIST), the first expiring unreported so that the second's
+ * grant writes it off (HINCRBY) and both releases (HDEL), and delete.
+ */
+async function surface(store: RedisBudgets, admin: Redis): Promise<void> {
+  const decl = [{ dim: 'calls', limit: 100, warn: 50 }, { dim: 'tokens', limit: 1000 }] as const
+  expect(await store.create('acl', decl, { requestId: 'create' })).toBe(true)
+  expect(await store.create('acl', decl, { requestId: 'create' })).toBe(true)
+  expect(await store.create('acl', decl, { ifAbsent: true })).toBe(false)
+  expect(await store.create('acl-ttl', decl, { ttlMs: 60_000 })).toBe(true)
+  expect(await store.charge('acl', 'calls', 1, { requestId: 'c1' })).toEqual(CONTINUE)
+  expect(await store.charge('acl', 'calls', 1, { requestId: 'c1' })).toEqual(CONTINUE)
+  expect(await store.chargeMany('acl', { calls: 60, tokens: 10 })).toEqual({ kind: 'warn', dim: 'calls' })
+  expect(await store.chargeMany('lazy', { tokens: 1000 }, { createWith: decl, ttlMs: 60_000, requestId: 'm1' })).toEqual(CONTINUE)
+  expect(await store.spent('acl', 'calls')).toBe(61n)
+  expect(await store.remaining('acl', 'tokens')).toBe(990n)
+  expect((await store.snapshot('acl'))?.dims.calls).toEqual({ limit: 100n, warn: 50n, spent: 61n, remaining: 39n })
+  expect((await store.snapshot('lazy-none'))).toBeUndefined()
+  expect((await store.snapshot('acl-ttl'))?.ttlMs).toBeGreaterThan(0)
+  await store.reset('acl', { requestId: 'r1' })
+  expect(await store.spent('acl', 'calls')).toBe(0n)
+  const a = store.lease('acl', { holder: 'a', ttlMs: 50, chunk: 10 })
+  expect(await a.charge('calls', 1)).toEqual(CONTINUE)
+  await sleep(100)
+  const b = store.lease('acl', { holder: 'b', chunk: 10 })
+  expect(await b.charge('calls', 1)).toEqual(CONTINUE)
+  // a's grant (10 and its pending 1) is written off as lost; a's late release gives it back.
+  expect(await admin.hget('bk:{acl}', 'calls:lost')).toBe('11')
+  await b.release()
+  await a.release()
+  expect(await admin.hget('bk:{acl}', 'calls:lost')).toBe('0')
+  expect(await store.spent('acl', 'calls')).toBe(2n)
+  expect(await store.delete('acl', { requestId: 'd1' })).toBe(true)
+  expect(await store.delete('acl')).toBe(false)
+  expect(await store.snapshot('acl')).toBeUndefined()
+}
+
+describe("the store's ACL (STORE_ACL)", () => {
+  it("lists exactly the commands the scripts call (ts/lib/redis/scripts.ts, lease-scripts.ts)", () => {
+    const sources = [CHARGE, CREATE, RESET, DELETE, READ, GRANT].join('\n')
+    // Every call names its command as a literal: nothing the ACL could miss.
+    const calls = sources.match(/redis\.p?call\(/g) ?? []
+    const named = [...sources.matchAll(/redis\.p?call\('([A-Z]+)'/g)].map((m) => (m[1] as string).toLowerCase())
+    expect(named.length).toBe(calls.length)
+    const scripts = STORE_ACL.split(' ').filter((rule) => !['~bk:*', '+evalsha', '+eval', '+config|get'].includes(rule)).map((rule) => rule.slice(1))
+    expect([...new Set(named)].sort()).toEqual([...scripts].sort())
+  })
+
+  it('each rule is needed: without it the surface fails, refused on that very command (ACL LOG), or, for config|get, warns', async () => {
+    const kind = CLIENTS[0] as ClientKind
+    const server = await start()
+    const admin = connect(server.port)
+    const emit = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const rules = STORE_ACL.split(' ')
+    const outcomes: string[] = []
+    for (const [i, rule] of rules.entries()) {
+      // A fresh start: no keys, no scripts cached (so that EVAL is needed), an empty ACL LOG.
+      await admin.flushall()
+      await admin.call('SCRIPT', 'FLUSH')
+      await admin.call('ACL', 'LOG', 'RESET')
+      emit.mockClear()
+      await aclUser(admin, `without-${i}`, rules.filter((r) => r !== rule).join(' '))
+      const store = new RedisBudgets(await open(kind, server.port, { username: `without-${i}`, password: 'secret', io: { enableReadyCheck: false } }))
+      const outcome = await surface(store, admin).then(() => 'ran', (error: unknown) => (error instanceof StoreError ? error.code : String(error)))
+      const denied = (await aclLog(admin)).map((e) => e.denied)
+      outcomes.push(`${rule}: ${outcome}, refused ${denied.join()}`)
+      expect(denied, rule).toContain(rule === '~bk:*' ? 'key' : rule.slice(1))
+      if (rule === '+config|get') {
+        expect(outcome).toBe('ran')
+        expect(emit.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/could not read maxmemory-policy.*NOPERM/)])
+      } else {
+        expect(outcome, rule).toBe('STORE_UNAVAILABLE')
+      }
+    }
+    console.log(`${kind.name}: STORE_ACL without each rule: ${outcomes.join('; ')}`)
+  }, 60_000)
+})
+
+forEachClient((kind) => {
+  describe("the store's ACL (STORE_ACL)", () => {
+    it('a user with exactly STORE_ACL runs the whole surface (create, charge, chargeMany, spent, remaining, snapshot, reset, delete, lease charge and release)', async () => {
+      const server = await start()
+      const admin = connect(server.port)
+      await aclUser(admin, 'app', STORE_ACL)
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+      const emit = vi.spyOn(process, 'emitWarning')
+      await surface(new RedisBudgets(await open(kind, server.port, { username: 'app', password: 'secret' })), admin)
+      expect(emit).not.toHaveBeenCalled()
+      // Refused: only what the client sends on connecting (and goes on without).
+      const denied = (await aclLog(admin)).map((e) => e.denied)
+      console.log(`${kind.name}: STORE_ACL: the surface ran; refused: ${denied.join() || 'nothing'}`)
+      expect(denied.filter((d) => !HANDSHAKE.includes(d))).toEqual([])
+      // ioredis logs that it skips its ready check (INFO): +info silences it.
+      const ioredis = kind.name.startsWith('ioredis ')
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual(ioredis ? [expect.stringMatching(/Skipping the ready check because INFO command fails.*NOPERM/)] : [])
+    })
+
+    it("the ACL SECURITY.md recommended fails on the first script: its commands are refused inside it ('can't run this command')", async () => {
+      const server = await start()
+      const admin = connect(server.port)
+      await aclUser(admin, 'old', DOCUMENTED_ACL)
+      const store = new RedisBudgets(await open(kind, server.port, { username: 'old', password: 'secret' }))
+      await expect(store.create('k', DECL)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining("The user executing the script can't run this command") })
+      await expect(store.charge('k', 'calls', 1, { createWith: DECL, requestId: 'x' })).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' })
+      expect(await aclLog(admin)).toEqual([
+        { denied: 'get', context: 'lua' },
+        { denied: 'exists', context: 'lua' },
+      ])
+      expect(await admin.dbsize()).toBe(0)
+    })
+
+    it(`replicas: 1 needs ${STORE_ACL_DURABILITY.replicas}: with it WAIT runs (NOT_REPLICATED, no replica here); without it STORE_UNAVAILABLE after the write`, async () => {
+      const server = await start()
+      const admin = connect(server.port)
+      await aclUser(admin, 'app', `${STORE_ACL} ${STORE_ACL_DURABILITY.replicas}`)
+      await aclUser(admin, 'nowait', STORE_ACL)
+      const options = { replicas: 1, replicaTimeoutMs: 20 }
+      // (Without +info ioredis skips its ready check, logging it: not under test here.)
+      const io = { enableReadyCheck: false }
+      const store = new RedisBudgets(await open(kind, server.port, { username: 'app', password: 'secret', io }), options)
+      await expect(store.charge('k', 'calls', 1, { createWith: DECL })).rejects.toMatchObject({ code: 'NOT_REPLICATED', applied: true })
+      const without = new RedisBudgets(await open(kind, server.port, { username: 'nowait', password: 'secret', io }), options)
+      await expect(without.charge('k', 'calls', 1)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/NOPERM.*'wait'/) })
+      expect((await aclLog(admin)).filter((e) => !HANDSHAKE.includes(e.denied))).toEqual([{ denied: 'wait', context: 'toplevel' }])
+      expect(await new RedisBudgets(admin).spent('k', 'calls')).toBe(2n)
+    })
+
+    it(`aof: true needs ${STORE_ACL_DURABILITY.aof} (Valkey 8, WAITAOF): with them a charge continues; without +info or +waitaof, STORE_UNAVAILABLE`, async () => {
+      const server = await start(['--appendonly', 'yes'], VALKEY)
+      const admin = connect(server.port)
+      await aclUser(admin, 'app', `${STORE_ACL} ${STORE_ACL_DURABILITY.aof}`)
+      const store = new RedisBudgets(await open(kind, server.port, { username: 'app', password: 'secret' }), { aof: true })
+      expect(await store.charge('k', 'calls', 1, { createWith: DECL })).toEqual(CONTINUE)
+      expect((await aclLog(admin)).filter((e) => !HANDSHAKE.includes(e.denied))).toEqual([])
+      for (const missing of STORE_ACL_DURABILITY.aof.split(' ')) {
+        await admin.call('ACL', 'LOG', 'RESET')
+        const name = `no-${missing.slice(1)}`
+        await aclUser(admin, name, `${STORE_ACL} ${STORE_ACL_DURABILITY.aof.split(' ').filter((r) => r !== missing).join(' ')}`)
+        const without = new RedisBudgets(await open(kind, server.port, { username: name, password: 'secret', io: { enableReadyCheck: false } }), { aof: true })
+        await expect(without.charge('k', 'calls', 1), missing).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringMatching(new RegExp(`NOPERM.*'${missing.slice(1)}'`)) })
+        expect((await aclLog(admin)).map((e) => e.denied).filter((d) => d !== 'client|setinfo'), missing).toEqual([missing.slice(1)])
+      }
+      // Without +info the refusal comes before the write; without +waitaof, after it.
+      expect(await new RedisBudgets(admin).spent('k', 'calls')).toBe(2n)
+    })
   })
 })

@@ -410,7 +410,7 @@ describe('ioredis with maxRetriesPerRequest: null (BullMQ-style connections)', (
  * its scripts run (ts/lib/redis/scripts.ts, lease-scripts.ts), which Redis
  * checks against the user too. Each one is needed (shown below).
  */
-export const STORE_ACL = '~bk:* +evalsha +eval +config|get +exists +get +set +del +pexpire +pttl +persist +time +hset +hmget +hgetall +hkeys +hincrby +hdel'
+export const STORE_ACL = '~bk:* +evalsha +eval +config|get +exists +get +set +del +pexpire +pttl +persist +time +hset +hmget +hgetall +hkeys +hdel'
 /** Added with `{ replicas: N }` (WAIT) and with `{ aof: true }` (WAITAOF, and INFO for its first-use check of the version and the AOF). */
 export const STORE_ACL_DURABILITY = { replicas: '+wait', aof: '+waitaof +info' } as const
 /** What SECURITY.md recommended (with `+info` for ioredis's ready check): none of the scripts' commands. */

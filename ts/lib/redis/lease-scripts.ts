@@ -24,7 +24,7 @@
 // checked) before the line WRITES_FOLLOW; write-offs and take-backs of
 // NAME:lost are computed first and written after it.
 
-import { COMMON, WRITES_FOLLOW } from './scripts'
+import { COMMON, WRITES } from './scripts'
 
 /**
  * GRANT: KEYS = [budget, leases] or [budget, leases, request id].
@@ -145,7 +145,7 @@ for d in pairs(wrote) do touched[d] = true end
 for d in pairs(back) do touched[d] = true end
 for d in pairs(touched) do
   if not lost[d] then
-    local v = redis.call('HGET', key, d .. ':lost')
+    local v = redis.call('HMGET', key, d .. ':lost')[1]
     bad = v and stored(v, d .. ':lost')
     if bad then return bad end
     lost[d] = { split(v or '0') }
@@ -217,18 +217,18 @@ for d in pairs(dims) do
 end
 local expiry = string.format('%.0f', now + ttl)
 if #fields > 0 and now + ttl > latest then latest = now + ttl end
-local life = lifetime(ls, redis.call('PTTL', key), latest, now)
+local life = lifetime(redis.call('PTTL', key), latest, now)
 local out = { verdict }
 for j = 1, count do out[#out + 1] = grants[j] end
 for j = 1, count do out[#out + 1] = warns[j] end
 local result = table.concat(out, ' ')
-${WRITES_FOLLOW}
+${WRITES}
 if #writes > 0 then redis.call('HSET', key, unpack(writes)) end
 if #gone > 0 then redis.call('HDEL', key, unpack(gone)) end
 if #tombs > 0 then redis.call('HSET', ls, unpack(tombs)) end
 if #drop > 0 then redis.call('HDEL', ls, unpack(drop)) end
 if #fields > 0 then redis.call('HSET', ls, holder, expiry, unpack(fields)) end
-redis.call(unpack(life))
+set_lifetime(ls, life)
 if rq then redis.call('SET', rq, digest .. ' ' .. result, 'PX', ARGV[1]) end
 return result
 `

@@ -57,6 +57,18 @@
 /** The line after which a script writes; nothing before it changes a key. */
 export const WRITES_FOLLOW = '-- writes follow --'
 
+/**
+ * What a writing script puts where its writes begin: the {@link WRITES_FOLLOW}
+ * line, then the helpers that write, defined only here so that no write
+ * command appears before that line, and every command is named literally
+ * (the store's ACL lists them: redis-durability.spec's STORE_ACL).
+ */
+export const WRITES = `${WRITES_FOLLOW}
+-- Sets the lease state's lifetime, as \`lifetime\` computed it.
+local function set_lifetime(ls, ms)
+  if ms < 0 then redis.call('PERSIST', ls) else redis.call('PEXPIRE', ls, string.format('%.0f', ms)) end
+end`
+
 /** Argument checks, limb arithmetic, stored-value checks, lease state and request ids shared by the writing scripts (./lease-scripts too). None of them writes. */
 export const COMMON = `
 local MAXH, MAXL, TEN10 = 1844674407, 3709551615, 10000000000
@@ -224,14 +236,15 @@ local function period(state, now)
   end
   return drop, live, latest
 end
--- The command that sets the lease state's lifetime: the budget's (pttl ms, -1
--- for none), and at least until its latest live reservation expires, so that
--- a budget created again under the key still counts it.
-local function lifetime(ls, pttl, latest, now)
-  if pttl < 0 then return { 'PERSIST', ls } end
+-- How long the lease state must live, in ms (-1: as long as the budget, which
+-- has no ttl): the budget's pttl, and at least until its latest live
+-- reservation expires, so that a budget created again under the key still
+-- counts it. WRITES's \`set_lifetime\` applies it.
+local function lifetime(pttl, latest, now)
+  if pttl < 0 then return -1 end
   local keep = latest - now
   if keep < pttl then keep = pttl end
-  return { 'PEXPIRE', ls, string.format('%.0f', keep) }
+  return keep
 end
 `
 
@@ -329,7 +342,7 @@ if not exists then
     drop, live, latest = period(state, now)
     extra = live
     held = reservations(live)
-    life = lifetime(ls, ARGV[2] == '0' and -1 or tonumber(ARGV[2]), latest, now)
+    life = lifetime(ARGV[2] == '0' and -1 or tonumber(ARGV[2]), latest, now)
   end
 end
 local hi, lo, lh, ll, wh, wl = {}, {}, {}, {}, {}, {}
@@ -365,7 +378,7 @@ for k = 1, #out do
   writes[2 * k - 1] = out[k]
   writes[2 * k] = decimal(hi[out[k]], lo[out[k]])
 end
-${WRITES_FOLLOW}
+${WRITES}
 if not exists then
   local values = {}
   for k = 1, #out do values[out[k]] = writes[2 * k] end
@@ -377,7 +390,7 @@ elseif #out > 0 then
   redis.call('HSET', key, unpack(writes))
 end
 if #drop > 0 then redis.call('HDEL', ls, unpack(drop)) end
-if life then redis.call(unpack(life)) end
+if life then set_lifetime(ls, life) end
 if rq then redis.call('SET', rq, digest .. ' ' .. result, 'PX', ARGV[1]) end
 return result
 `
@@ -411,16 +424,16 @@ if result == 1 then
     drop = dropped
     local held = reservations(live)
     for k = 1, #held do fields[#fields + 1] = held[k] end
-    life = lifetime(ls, ARGV[3] == '0' and -1 or tonumber(ARGV[3]), latest, now)
+    life = lifetime(ARGV[3] == '0' and -1 or tonumber(ARGV[3]), latest, now)
   end
 end
-${WRITES_FOLLOW}
+${WRITES}
 if result == 1 then
   redis.call('DEL', key)
   redis.call('HSET', key, unpack(fields))
   if ARGV[3] ~= '0' then redis.call('PEXPIRE', key, ARGV[3]) end
   if #drop > 0 then redis.call('HDEL', ls, unpack(drop)) end
-  if life then redis.call(unpack(life)) end
+  if life then set_lifetime(ls, life) end
 end
 if rq then redis.call('SET', rq, digest .. ' ' .. result, 'PX', ARGV[1]) end
 return result
@@ -460,13 +473,13 @@ if #state.parts > 0 or next(state.expiry) then
   drop = dropped
   local held = reservations(live)
   for k = 1, #held do writes[#writes + 1] = held[k] end
-  life = lifetime(ls, redis.call('PTTL', key), latest, now)
+  life = lifetime(redis.call('PTTL', key), latest, now)
 end
-${WRITES_FOLLOW}
+${WRITES}
 if #gone > 0 then redis.call('HDEL', key, unpack(gone)) end
 if #writes > 0 then redis.call('HSET', key, unpack(writes)) end
 if #drop > 0 then redis.call('HDEL', ls, unpack(drop)) end
-if life then redis.call(unpack(life)) end
+if life then set_lifetime(ls, life) end
 if rq then redis.call('SET', rq, digest .. ' 0', 'PX', ARGV[1]) end
 return 0
 `
@@ -492,12 +505,12 @@ if #state.parts > 0 or next(state.expiry) then
   local now = clock()
   local dropped, _, latest = period(state, now)
   drop = dropped
-  life = lifetime(ls, 0, latest, now)
+  life = lifetime(0, latest, now)
 end
-${WRITES_FOLLOW}
+${WRITES}
 local result = redis.call('DEL', key)
 if #drop > 0 then redis.call('HDEL', ls, unpack(drop)) end
-if life then redis.call(unpack(life)) end
+if life then set_lifetime(ls, life) end
 if rq then redis.call('SET', rq, digest .. ' ' .. result, 'PX', ARGV[1]) end
 return result
 `

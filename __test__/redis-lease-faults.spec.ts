@@ -9,7 +9,7 @@
 import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { RedisBudgets, StoreError } from '../redis.js'
-import { useRedis } from './redis-server.js'
+import { lossyClient, useRedis } from './redis-server.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -36,25 +36,13 @@ describe('leased budget faults', () => {
   }, 20_000)
 
   it('the local deadline counts from the first send: a call resent after its reply was lost does not extend it', async () => {
-    let drop = 0
-    // An ioredis stand-in over the real client that loses the next reply after the script ran.
-    const lose = (sent: Promise<unknown>): Promise<unknown> =>
-      sent.then((reply) => {
-        if (drop === 0) return reply
-        drop--
-        return new Promise(() => undefined)
-      })
-    const flaky = {
-      evalsha: (...a: unknown[]) => lose((redis.io.evalsha as (...x: unknown[]) => Promise<unknown>)(...a)),
-      eval: (...a: unknown[]) => lose((redis.io.eval as (...x: unknown[]) => Promise<unknown>)(...a)),
-      defineCommand: () => undefined,
-      call: (...a: unknown[]) => (redis.io.call as (...x: unknown[]) => Promise<unknown>)(...a),
-    }
+    // An ioredis stand-in over the real client that loses replies after the script ran.
+    const flaky = lossyClient(redis.io)
     const ttl = 2_000
-    const store = new RedisBudgets(flaky as never, { timeoutMs: 200 })
+    const store = new RedisBudgets(flaky.client, { timeoutMs: 200 })
     await store.create('deadline', [{ dim: 'tokens', limit: 10_000 }])
     const lease = store.lease('deadline', { chunk: 100, ttlMs: ttl })
-    drop = 1
+    flaky.loseNext(1)
     const sent = Date.now()
     // The first grant runs at the store (its reservation expires at its run time + ttl); its reply is lost.
     await expect(Promise.resolve(lease.charge('tokens', 1))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' })

@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { GRANT } from '../lib/redis/lease-scripts.js'
 import { BudgetExhaustedError, BuilderError, RedisBudgets, StoreError, type LeasedBudget } from '../redis.js'
-import { useRedis } from './redis-server.js'
+import { lossyClient, useRedis } from './redis-server.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
 
@@ -175,26 +175,14 @@ describe('leased budget: request ids', () => {
   })
 
   it('a renewal whose reply was lost is resent by the lease: its usage and charge count once', async () => {
-    let drop = 0
-    // An ioredis stand-in over the real client that loses the next reply after the script ran.
-    const lose = (sent: Promise<unknown>): Promise<unknown> =>
-      sent.then((reply) => {
-        if (drop === 0) return reply
-        drop--
-        return new Promise(() => undefined)
-      })
-    const flaky = {
-      evalsha: (...a: unknown[]) => lose((redis.io.evalsha as (...x: unknown[]) => Promise<unknown>)(...a)),
-      eval: (...a: unknown[]) => lose((redis.io.eval as (...x: unknown[]) => Promise<unknown>)(...a)),
-      defineCommand: () => undefined,
-      call: (...a: unknown[]) => (redis.io.call as (...x: unknown[]) => Promise<unknown>)(...a),
-    }
-    const store = new RedisBudgets(flaky as never, { timeoutMs: 300 })
+    // An ioredis stand-in over the real client that loses replies after the script ran.
+    const flaky = lossyClient(redis.io)
+    const store = new RedisBudgets(flaky.client, { timeoutMs: 300 })
     await store.create('resend', [{ dim: 'tokens', limit: 10_000 }])
     const lease = store.lease('resend', { chunk: 100 })
     await lease.charge('tokens', 1)
     for (let i = 0; i < 30; i++) expect(lease.tryCharge('tokens', 1)?.kind).toBe('continue')
-    drop = 1
+    flaky.loseNext(1)
     // The renewal reports 31 and asks for 500; it runs, its reply is lost.
     await expect(Promise.resolve(lease.charge('tokens', 500))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' })
     expect(await store.spent('resend', 'tokens')).toBe(31n)

@@ -336,6 +336,35 @@ export function forEachClient(suite: (kind: ClientKind) => void): void {
 }
 
 /**
+ * An ioredis stand-in over `io` that loses script replies on request: after
+ * `loseNext(n)`, the next `n` scripts run on the server but their calls
+ * never settle (a reply lost after Redis executed the command). Everything
+ * else goes straight through.
+ */
+export function lossyClient(io: Redis): { client: RedisClientLike; loseNext(n: number): void } {
+  let lose = 0
+  const maybeLost = (sent: Promise<unknown>): Promise<unknown> =>
+    sent.then((reply) => {
+      if (lose === 0) return reply
+      lose--
+      return new Promise(() => undefined)
+    })
+  const pass = (method: 'evalsha' | 'eval' | 'call') => (...args: unknown[]) => (io[method] as (...a: unknown[]) => Promise<unknown>)(...args)
+  const client = {
+    evalsha: (...args: unknown[]) => maybeLost(pass('evalsha')(...args)),
+    eval: (...args: unknown[]) => maybeLost(pass('eval')(...args)),
+    defineCommand: () => undefined,
+    call: pass('call'),
+  }
+  return {
+    client: client as unknown as RedisClientLike,
+    loseNext(n: number) {
+      lose = n
+    },
+  }
+}
+
+/**
  * A private server, an ioredis admin client (`io`, for inspecting keys) and
  * a client of `kind` (`client`, ioredis by default, with `options`) on it for
  * the enclosing suite: started in `beforeAll`, disconnected and stopped in

@@ -246,6 +246,19 @@ local function lifetime(pttl, latest, now)
   if keep < pttl then keep = pttl end
   return keep
 end
+-- The new period (\`period\`) that creating, replacing, resetting or deleting
+-- the budget starts in the lease state at \`ls\`, the budget's ttl then being
+-- \`pttl\` ms (-1: none; 0: deleted). nil when there is no lease state; else
+-- the fields to drop, the live sums per dimension (limbs), their NAME:res
+-- fields, and the state's lifetime. Or nil and an error reply.
+local function new_period(ls, pttl)
+  local state, err = leases(ls)
+  if err then return nil, err end
+  if #state.parts == 0 and not next(state.expiry) then return nil end
+  local now = clock()
+  local drop, live, latest = period(state, now)
+  return { drop = drop, live = live, held = reservations(live), life = lifetime(pttl, latest, now) }
+end
 `;
 /**
  * CHARGE: KEYS = [budget, lease state] or [budget, lease state, request id].
@@ -333,16 +346,9 @@ for k = 1, #names do
   if res[d] then plus(extra, d, res[d]) end
 end
 if not exists then
-  local state, err = leases(ls)
+  local p, err = new_period(ls, ARGV[2] == '0' and -1 or tonumber(ARGV[2]))
   if err then return err end
-  if #state.parts > 0 or next(state.expiry) then
-    local now = clock()
-    local live, latest
-    drop, live, latest = period(state, now)
-    extra = live
-    held = reservations(live)
-    life = lifetime(ARGV[2] == '0' and -1 or tonumber(ARGV[2]), latest, now)
-  end
+  if p then drop, extra, held, life = p.drop, p.live, p.held, p.life end
 end
 local hi, lo, lh, ll, wh, wl = {}, {}, {}, {}, {}, {}
 for k = 1, #names do
@@ -413,16 +419,12 @@ local result = 1
 if redis.call('EXISTS', key) == 1 and ARGV[2] == '1' then result = 0 end
 local fields, drop, life = declared(decl, {}), {}, nil
 if result == 1 then
-  local state
-  state, err = leases(ls)
+  local p
+  p, err = new_period(ls, ARGV[3] == '0' and -1 or tonumber(ARGV[3]))
   if err then return err end
-  if #state.parts > 0 or next(state.expiry) then
-    local now = clock()
-    local dropped, live, latest = period(state, now)
-    drop = dropped
-    local held = reservations(live)
-    for k = 1, #held do fields[#fields + 1] = held[k] end
-    life = lifetime(ARGV[3] == '0' and -1 or tonumber(ARGV[3]), latest, now)
+  if p then
+    drop, life = p.drop, p.life
+    for k = 1, #p.held do fields[#fields + 1] = p.held[k] end
   end
 end
 ${exports.WRITES}
@@ -461,16 +463,12 @@ for k = 1, #names do
     gone[#gone + 1] = f
   end
 end
-local state, err = leases(ls)
+local p, err = new_period(ls, redis.call('PTTL', key))
 if err then return err end
 local drop, life = {}, nil
-if #state.parts > 0 or next(state.expiry) then
-  local now = clock()
-  local dropped, live, latest = period(state, now)
-  drop = dropped
-  local held = reservations(live)
-  for k = 1, #held do writes[#writes + 1] = held[k] end
-  life = lifetime(redis.call('PTTL', key), latest, now)
+if p then
+  drop, life = p.drop, p.life
+  for k = 1, #p.held do writes[#writes + 1] = p.held[k] end
 end
 ${exports.WRITES}
 if #gone > 0 then redis.call('HDEL', key, unpack(gone)) end
@@ -494,15 +492,10 @@ local bad = keys(key, ls, rq) or ms(ARGV[1] or '')
 if bad then return bad end
 local digest, prior = request(rq, 'delete')
 if prior then return prior end
-local state, err = leases(ls)
+local p, err = new_period(ls, 0)
 if err then return err end
 local drop, life = {}, nil
-if #state.parts > 0 or next(state.expiry) then
-  local now = clock()
-  local dropped, _, latest = period(state, now)
-  drop = dropped
-  life = lifetime(0, latest, now)
-end
+if p then drop, life = p.drop, p.life end
 ${exports.WRITES}
 local result = redis.call('DEL', key)
 if #drop > 0 then redis.call('HDEL', ls, unpack(drop)) end

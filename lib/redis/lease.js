@@ -83,11 +83,10 @@ const lease_scripts_1 = require("./lease-scripts");
 const store_1 = require("./store");
 exports.GRANT_SCRIPT = (0, client_1.script)(lease_scripts_1.GRANT);
 const MAX_LEASED = Number.MAX_SAFE_INTEGER;
-const U64_MAX = 2n ** 64n - 1n;
 const CONTINUE = verdicts_1.VERDICTS[0];
 /** An amount as the lease script takes it: a decimal of at most 2^64 - 1 (a larger sum saturates there, as spent does). */
 function u64(value) {
-    return String(value > U64_MAX ? U64_MAX : value);
+    return String(value > amounts_1.MAX_U64 ? amounts_1.MAX_U64 : value);
 }
 /** The kernel's Budget class on the loaded engine, bound once (the local decisions' kernel). */
 let kernelBudget;

@@ -1,5 +1,7 @@
 /** The line after which a script writes; nothing before it changes a key. */
 export declare const WRITES_FOLLOW = "-- writes follow --";
+/** How a script's error reply begins when a value it read back is not one the scripts write (the store matches it). */
+export declare const CORRUPT = "budgetkernel: corrupt stored value";
 /**
  * What a writing script puts where its writes begin: the {@link WRITES_FOLLOW}
  * line, then the helpers that write, defined only here so that no write

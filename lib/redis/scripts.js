@@ -55,9 +55,11 @@
 //   -1         NO_BUDGET                -2        REQUEST_ID_CONFLICT
 //   -3 - i     UNKNOWN_DIMENSION: entry i is the first undeclared one
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.READ = exports.DELETE = exports.RESET = exports.CREATE = exports.CHARGE = exports.COMMON = exports.WRITES = exports.WRITES_FOLLOW = void 0;
+exports.READ = exports.DELETE = exports.RESET = exports.CREATE = exports.CHARGE = exports.COMMON = exports.WRITES = exports.CORRUPT = exports.WRITES_FOLLOW = void 0;
 /** The line after which a script writes; nothing before it changes a key. */
 exports.WRITES_FOLLOW = '-- writes follow --';
+/** How a script's error reply begins when a value it read back is not one the scripts write (the store matches it). */
+exports.CORRUPT = 'budgetkernel: corrupt stored value';
 /**
  * What a writing script puts where its writes begin: the {@link WRITES_FOLLOW}
  * line, then the helpers that write, defined only here so that no write
@@ -106,7 +108,7 @@ local function sub(h, l, h2, l2)
 end
 local function fail(what) return redis.error_reply('budgetkernel: malformed ' .. what) end
 -- A stored value that is not what the scripts write: the key was changed outside budgetkernel.
-local function corrupt(what) return redis.error_reply('budgetkernel: corrupt stored value (' .. what .. ')') end
+local function corrupt(what) return redis.error_reply('${exports.CORRUPT} (' .. what .. ')') end
 local function amount(s) if not u64(s) then return fail('amount') end end
 local function stored(s, field) if not u64(s) then return corrupt(field) end end
 local function ms(s)

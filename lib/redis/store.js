@@ -164,12 +164,13 @@ function conflict(requestId, key) {
 function noBudget(key) {
     return new errors_1.StoreError('NO_BUDGET', `no budget exists at key ${(0, values_1.describe)(key)} (never created, deleted or expired)`);
 }
-const U64_MAX = 2n ** 64n - 1n;
 const STORED = /^[0-9]{1,20}$/;
+/** A script's refusal of a stored value, naming the field (./scripts `corrupt`). */
+const CORRUPT_REPLY = new RegExp(`${scripts_1.CORRUPT} \\((.*)\\)`);
 /**
  * A value the scripts wrote that is not what they write (a decimal of at
  * most 2^64 - 1): the key was changed outside budgetkernel. The scripts
- * refuse it before any write (`budgetkernel: corrupt stored value`), and the
+ * refuse it before any write (./scripts `CORRUPT`), and the
  * read paths likewise: `STORE_UNAVAILABLE`, the code of every server-side
  * refusal, and nothing was applied.
  */
@@ -180,7 +181,7 @@ function corrupt(redisKey, detail, cause) {
 function storedValue(value, redisKey, field) {
     if (typeof value === 'string' && STORED.test(value)) {
         const n = BigInt(value);
-        if (n <= U64_MAX)
+        if (n <= amounts_1.MAX_U64)
             return n;
     }
     throw corrupt(redisKey, `${field} is ${(0, values_1.describe)(value)}`);
@@ -579,7 +580,7 @@ class RedisBudgets {
         catch (error) {
             // A script's refusal of a stored value (./scripts `corrupt`) comes before its writes: say so.
             const cause = error.cause;
-            const found = cause instanceof Error ? /budgetkernel: corrupt stored value \((.*)\)/.exec(cause.message) : null;
+            const found = cause instanceof Error ? CORRUPT_REPLY.exec(cause.message) : null;
             if (found !== null)
                 throw corrupt(keys[0], `field ${found[1]}`, cause);
             throw error;

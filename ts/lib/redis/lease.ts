@@ -68,7 +68,7 @@
 // which fails with STORE_UNAVAILABLE: it never returns continue.
 
 import { randomBytes } from 'node:crypto'
-import { checkedAmount, type Amount } from '../amounts'
+import { checkedAmount, MAX_U64, type Amount } from '../amounts'
 import { bindEngine, type Budget } from '../budget'
 import { DIMS, dimIndex, type Dim } from '../dims'
 import { anyEngine } from '../engine'
@@ -108,12 +108,11 @@ export interface LeaseOptions {
 }
 
 const MAX_LEASED = Number.MAX_SAFE_INTEGER
-const U64_MAX = 2n ** 64n - 1n
 const CONTINUE = VERDICTS[0] as Verdict
 
 /** An amount as the lease script takes it: a decimal of at most 2^64 - 1 (a larger sum saturates there, as spent does). */
 function u64(value: bigint): string {
-  return String(value > U64_MAX ? U64_MAX : value)
+  return String(value > MAX_U64 ? MAX_U64 : value)
 }
 
 /** The kernel's Budget class on the loaded engine, bound once (the local decisions' kernel). */

@@ -57,6 +57,9 @@
 /** The line after which a script writes; nothing before it changes a key. */
 export const WRITES_FOLLOW = '-- writes follow --'
 
+/** How a script's error reply begins when a value it read back is not one the scripts write (the store matches it). */
+export const CORRUPT = 'budgetkernel: corrupt stored value'
+
 /**
  * What a writing script puts where its writes begin: the {@link WRITES_FOLLOW}
  * line, then the helpers that write, defined only here so that no write
@@ -106,7 +109,7 @@ local function sub(h, l, h2, l2)
 end
 local function fail(what) return redis.error_reply('budgetkernel: malformed ' .. what) end
 -- A stored value that is not what the scripts write: the key was changed outside budgetkernel.
-local function corrupt(what) return redis.error_reply('budgetkernel: corrupt stored value (' .. what .. ')') end
+local function corrupt(what) return redis.error_reply('${CORRUPT} (' .. what .. ')') end
 local function amount(s) if not u64(s) then return fail('amount') end end
 local function stored(s, field) if not u64(s) then return corrupt(field) end end
 local function ms(s)

@@ -4,7 +4,7 @@
 // ./errors, the kernel's builder through whichever engine is loaded, ./engine); the accounting runs in
 // the Lua scripts of ./scripts, one atomic call per operation.
 
-import { checkedAmount, toU64, type Amount } from '../amounts'
+import { checkedAmount, MAX_U64, toU64, type Amount } from '../amounts'
 import { entryDim, failure, isPlainObject, pairOf, recordEntry } from '../budget'
 import { DIMS, dimIndex, type Dim } from '../dims'
 import { StoreError } from '../errors'
@@ -12,7 +12,7 @@ import { anyEngine } from '../engine'
 import { describe } from '../values'
 import { EXHAUSTED, VERDICTS, WARN, type Verdict } from '../verdicts'
 import { connectionFor, script, type Connection, type RedisClientLike, type Script } from './client'
-import { CHARGE, CREATE, DELETE, READ, RESET } from './scripts'
+import { CHARGE, CORRUPT, CREATE, DELETE, READ, RESET } from './scripts'
 import { LeasedBudget, type LeaseOptions } from './lease'
 
 const SCRIPTS = {
@@ -272,13 +272,14 @@ function noBudget(key: string): StoreError {
   return new StoreError('NO_BUDGET', `no budget exists at key ${describe(key)} (never created, deleted or expired)`)
 }
 
-const U64_MAX = 2n ** 64n - 1n
 const STORED = /^[0-9]{1,20}$/
+/** A script's refusal of a stored value, naming the field (./scripts `corrupt`). */
+const CORRUPT_REPLY = new RegExp(`${CORRUPT} \\((.*)\\)`)
 
 /**
  * A value the scripts wrote that is not what they write (a decimal of at
  * most 2^64 - 1): the key was changed outside budgetkernel. The scripts
- * refuse it before any write (`budgetkernel: corrupt stored value`), and the
+ * refuse it before any write (./scripts `CORRUPT`), and the
  * read paths likewise: `STORE_UNAVAILABLE`, the code of every server-side
  * refusal, and nothing was applied.
  */
@@ -294,7 +295,7 @@ function corrupt(redisKey: string, detail: string, cause?: unknown): StoreError 
 function storedValue(value: unknown, redisKey: string, field: string): bigint {
   if (typeof value === 'string' && STORED.test(value)) {
     const n = BigInt(value)
-    if (n <= U64_MAX) return n
+    if (n <= MAX_U64) return n
   }
   throw corrupt(redisKey, `${field} is ${describe(value)}`)
 }
@@ -688,7 +689,7 @@ export class RedisBudgets {
     } catch (error) {
       // A script's refusal of a stored value (./scripts `corrupt`) comes before its writes: say so.
       const cause = (error as { cause?: unknown }).cause
-      const found = cause instanceof Error ? /budgetkernel: corrupt stored value \((.*)\)/.exec(cause.message) : null
+      const found = cause instanceof Error ? CORRUPT_REPLY.exec(cause.message) : null
       if (found !== null) throw corrupt(keys[0] as string, `field ${found[1]}`, cause)
       throw error
     }

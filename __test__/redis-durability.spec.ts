@@ -17,7 +17,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { GRANT } from '../lib/redis/lease-scripts.js'
 import { CHARGE, CREATE, DELETE, READ, RESET } from '../lib/redis/scripts.js'
 import { RedisBudgets, StoreError } from '../redis.js'
-import { CLIENTS, forEachClient, RedisServer, type ClientKind, type OpenOptions } from './redis-server.js'
+import { CLIENTS, forEachClient, RedisServer, replicating, type ClientKind, type OpenOptions } from './redis-server.js'
 import { TcpProxy } from './tcp-proxy.js'
 
 const servers: RedisServer[] = []
@@ -47,19 +47,6 @@ async function open(kind: ClientKind, port: number, options?: OpenOptions) {
   const opened = await kind.open(port, options)
   closes.push(opened.close)
   return opened.client
-}
-/**
- * Until the replica acknowledges the primary's writes: the primary counts it
- * online (the replica's own link status is up earlier), and then a write is
- * confirmed by WAIT (the primary streams writes to a new replica only from
- * its first ACK, which the replica sends up to a second later: a WAIT
- * before that times out).
- */
-async function replicating(primaryPort: number): Promise<void> {
-  const pio = connect(primaryPort)
-  await until(async () => /^slave0:.*state=online/m.test(await pio.info('replication')), 'the primary counts its replica online')
-  await pio.set('replication-probe', '1')
-  await until(async () => Number(await pio.call('WAIT', '1', '100')) === 1, 'a write confirmed by WAIT 1')
 }
 /** A loopback proxy to `target`, closed after the test. */
 async function proxy(target: number): Promise<TcpProxy> {

@@ -4,8 +4,8 @@
 //
 //   - kill -9 and a restart with appendfsync always, under a load of
 //     checkpoints retried with their request ids;
-//   - a TCP proxy that forwards commands, drops the replies, then cuts the
-//     socket: ioredis resends what the server already executed, node-redis
+//   - a TCP proxy (./tcp-proxy) that forwards commands, drops the replies,
+//     then cuts the socket: ioredis resends what the server already executed, node-redis
 //     rejects it (and the application retries);
 //   - an outage longer than timeoutMs: STORE_UNAVAILABLE within timeoutMs + 100 ms;
 //   - maxmemory with noeviction: a checkpoint applies whole or is refused;
@@ -14,13 +14,14 @@
 //     budget re-created at zero, each evicted stored result charged again).
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createConnection, createServer, type Server, type Socket } from 'node:net'
+import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RedisBudgets, StoreError } from '../redis.js'
-import { answeringPid, forEachClient, freePort, RedisServer } from './redis-server.js'
+import { answeringPid, forEachClient, RedisServer } from './redis-server.js'
+import { TcpProxy } from './tcp-proxy.js'
 
 const servers: RedisServer[] = []
 const cleanups: Array<() => unknown> = []
@@ -37,51 +38,11 @@ async function start(args: readonly string[] = []): Promise<RedisServer> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** A loopback TCP proxy in front of a server that can drop replies, cut its connections, or swallow everything. */
-class Proxy {
-  port = 0
-  dropReplies = false
-  blackhole = false
-  readonly #sockets = new Set<Socket>()
-  #server: Server | undefined
-
-  static async start(target: number): Promise<Proxy> {
-    const proxy = new Proxy()
-    proxy.port = await freePort()
-    proxy.#server = createServer((client) => {
-      if (proxy.blackhole) {
-        proxy.#sockets.add(client)
-        client.on('error', () => {})
-        client.on('data', () => {})
-        return
-      }
-      const upstream = createConnection({ host: '127.0.0.1', port: target })
-      proxy.#sockets.add(client).add(upstream)
-      client.on('error', () => upstream.destroy())
-      upstream.on('error', () => client.destroy())
-      client.on('close', () => upstream.destroy())
-      upstream.on('close', () => client.destroy())
-      client.on('data', (chunk) => upstream.write(chunk))
-      upstream.on('data', (chunk) => {
-        if (!proxy.dropReplies && !proxy.blackhole) client.write(chunk)
-      })
-    })
-    await new Promise<void>((resolve) => proxy.#server?.listen(proxy.port, '127.0.0.1', resolve))
-    cleanups.push(() => proxy.close())
-    return proxy
-  }
-
-  /** Cuts every open connection; new ones are forwarded normally again. */
-  cut(): void {
-    for (const socket of this.#sockets) socket.destroy()
-    this.#sockets.clear()
-    this.dropReplies = false
-  }
-
-  close(): Promise<void> {
-    this.cut()
-    return new Promise((resolve) => this.#server?.close(() => resolve()))
-  }
+/** A loopback TCP proxy in front of a server (./tcp-proxy), closed after the test. */
+async function proxyTo(target: number): Promise<TcpProxy> {
+  const proxy = await TcpProxy.start(target)
+  cleanups.push(() => proxy.close())
+  return proxy
 }
 
 forEachClient((kind) => {
@@ -180,7 +141,7 @@ forEachClient((kind) => {
   describe(`replies dropped after execution, then the socket cut (${kind.resendsWritten ? 'the client resends what it had written' : 'the client rejects what it had written'})`, () => {
     async function run(withRequestIds: boolean): Promise<{ sent: number; spent: bigint; errors: number; retried: bigint }> {
       const server = await start()
-      const proxy = await Proxy.start(server.port)
+      const proxy = await proxyTo(server.port)
       const open = await kind.open(proxy.port, { io: { retryStrategy: () => 10 } })
       cleanups.push(open.close)
       const store = new RedisBudgets(open.client, { timeoutMs: 5000 })
@@ -189,7 +150,7 @@ forEachClient((kind) => {
       // a dropped NOSCRIPT reply would hold the charges back from the server).
       await store.charge('resend', 'calls', 0)
       const sent = 32
-      proxy.dropReplies = true
+      proxy.drop('replies')
       const options = (i: number) => (withRequestIds ? { requestId: `drop-${i}` } : undefined)
       const pending = Array.from({ length: sent }, (_, i) =>
         store.charge('resend', 'calls', 1, options(i)).then(
@@ -205,6 +166,7 @@ forEachClient((kind) => {
       cleanups.push(() => direct.disconnect())
       for (let i = 0; i < 100 && (await direct.hget('bk:{resend}', 'calls')) !== String(sent); i++) await sleep(10)
       expect(await direct.hget('bk:{resend}', 'calls')).toBe(String(sent))
+      proxy.forward()
       proxy.cut()
       const failed = await Promise.all(pending)
       const errors = failed.reduce((a: number, b) => a + b, 0)
@@ -249,16 +211,16 @@ forEachClient((kind) => {
 
     it('a server that stops answering (connections accepted, nothing replied): STORE_UNAVAILABLE within timeoutMs + 100 ms', async () => {
       const server = await start()
-      const proxy = await Proxy.start(server.port)
+      const proxy = await proxyTo(server.port)
       const open = await kind.open(proxy.port)
       cleanups.push(open.close)
       {
         const store = new RedisBudgets(open.client, { timeoutMs })
         await store.create('outage', [{ dim: 'calls', limit: 10 }])
       }
-      proxy.blackhole = true
+      // Connections accepted (the old ones cut, the client's new ones too), nothing answered.
+      proxy.drop()
       proxy.cut()
-      proxy.blackhole = true
       {
         const store = new RedisBudgets(open.client, { timeoutMs })
         for (const call of [() => store.charge('outage', 'calls', 1, { requestId: 'o' }), () => store.snapshot('outage')]) {

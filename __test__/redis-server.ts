@@ -336,6 +336,32 @@ export function forEachClient(suite: (kind: ClientKind) => void): void {
 }
 
 /**
+ * Until the replica of the primary on `port` acknowledges the primary's
+ * writes: the primary counts it online (the replica's own link status is up
+ * earlier), and then a write (key `replication-probe`) is confirmed by WAIT
+ * (the primary streams writes to a new replica only from its first ACK,
+ * which the replica sends up to a second later: a WAIT before that times out).
+ */
+export async function replicating(port: number, ms = 30_000): Promise<void> {
+  const io = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 })
+  io.on('error', () => {})
+  const deadline = Date.now() + ms
+  const until = async (done: () => Promise<boolean>, what: string) => {
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  }
+  try {
+    await until(async () => /^slave0:.*state=online/m.test(await io.info('replication')), 'the primary counts its replica online')
+    await io.set('replication-probe', '1')
+    await until(async () => Number(await io.call('WAIT', '1', '100')) === 1, 'a write confirmed by WAIT 1')
+  } finally {
+    io.disconnect()
+  }
+}
+
+/**
  * An ioredis stand-in over `io` that loses script replies on request: after
  * `loseNext(n)`, the next `n` scripts run on the server but their calls
  * never settle (a reply lost after Redis executed the command). Everything

@@ -16,7 +16,7 @@ import path from 'node:path'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RedisBudgets } from '../redis.js'
-import { CLIENTS, RedisServer, type ClientKind } from './redis-server.js'
+import { CLIENTS, RedisServer, replicating, type ClientKind } from './redis-server.js'
 
 const VALKEY = process.env.VALKEY_SERVER ?? path.join(homedir(), '.cache/budgetkernel/valkey-8.0.1/usr/bin/valkey-server')
 const KINDS = CLIENTS.filter((k) => k.name.startsWith('ioredis ') || k.name.startsWith('node-redis 6.'))
@@ -47,9 +47,6 @@ async function open(kind: ClientKind, port: number) {
   return opened.client
 }
 const waitaofCalls = async (c: Redis) => Number(/cmdstat_waitaof:calls=(\d+)/.exec(await c.info('commandstats'))?.[1] ?? 0)
-async function replicating(primary: Redis): Promise<void> {
-  while (!/^slave0:.*state=online/m.test(await primary.info('replication'))) await new Promise((r) => setTimeout(r, 20))
-}
 
 it('KINDS holds ioredis and node-redis 6, and the server is Valkey reporting Redis 7.2+', async () => {
   expect(KINDS.map((k) => k.name.split(' ')[0])).toEqual(['ioredis', 'node-redis'])
@@ -109,7 +106,7 @@ for (const kind of KINDS) {
       const replica = await start(['--replicaof', '127.0.0.1', String(primary.port), '--appendonly', 'yes', '--appendfsync', 'always'])
       const pio = connect(primary.port)
       const rio = connect(replica.port)
-      await replicating(pio)
+      await replicating(primary.port)
       const store = new RedisBudgets(await open(kind, primary.port), { replicas: 1, aof: true, replicaTimeoutMs: 3000 })
       expect(await store.charge('k', 'calls', 5, { createWith: DECL })).toEqual({ kind: 'continue' })
       expect(await new RedisBudgets(rio).spent('k', 'calls')).toBe(5n)

@@ -1,22 +1,16 @@
 // A loopback TCP proxy for the Redis fault tests: it forwards bytes both
 // ways between each accepted connection and a fresh connection to `target`,
-// and on request stops forwarding (every byte read from then on is dropped,
-// nothing is buffered for later) or stops accepting connections (the port
-// refuses them, as a server that is down). Listens on 127.0.0.1 only.
-//
-// (__test__/redis-faults.spec.ts has its own reply-dropping proxy, which is
-// not exported: importing a spec file would run its tests.)
+// and on request drops them (every byte read from then on, both ways or the
+// replies only, is discarded: nothing is buffered for later), cuts its open
+// connections, or stops accepting (the port refuses them, as a server that
+// is down). Listens on 127.0.0.1 only.
 
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import { freePort } from './redis-server.js'
 
 export class TcpProxy {
   port = 0
-  /** Bytes forwarded each way: toTarget (client to server) and toClient. */
-  readonly forwarded = { toTarget: 0, toClient: 0 }
-  /** Bytes read and dropped (after {@link drop}). */
-  dropped = 0
-  #dropping = false
+  #dropping: 'none' | 'replies' | 'both' = 'none'
   readonly #sockets = new Set<Socket>()
   #server: Server | undefined
   readonly #target: number
@@ -35,16 +29,27 @@ export class TcpProxy {
 
   /** Whether bytes are being dropped. */
   get dropping(): boolean {
-    return this.#dropping
+    return this.#dropping !== 'none'
   }
 
   /**
-   * Stops forwarding, on every connection, open or later: each byte read
-   * from now on is dropped. Connections stay open (a closed end is still
-   * passed on), so neither side sees an error, only silence.
+   * Stops forwarding, on every connection, open or later: each byte read from
+   * now on is dropped, both ways or (`'replies'`) only the server's. Open
+   * connections stay open, so neither side sees an error, only silence.
    */
-  drop(): void {
-    this.#dropping = true
+  drop(what: 'both' | 'replies' = 'both'): void {
+    this.#dropping = what
+  }
+
+  /** Forwards both ways again. */
+  forward(): void {
+    this.#dropping = 'none'
+  }
+
+  /** Cuts every open connection; new ones are accepted (and forwarded or dropped as set). */
+  cut(): void {
+    for (const socket of this.#sockets) socket.destroy()
+    this.#sockets.clear()
   }
 
   /** Listens (again) on its port. */
@@ -65,8 +70,7 @@ export class TcpProxy {
   async refuse(): Promise<void> {
     const server = this.#server
     this.#server = undefined
-    for (const socket of this.#sockets) socket.destroy()
-    this.#sockets.clear()
+    this.cut()
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()))
   }
 
@@ -95,18 +99,10 @@ export class TcpProxy {
       forget()
     })
     client.on('data', (chunk: Buffer) => {
-      if (this.#dropping) this.dropped += chunk.length
-      else {
-        this.forwarded.toTarget += chunk.length
-        upstream.write(chunk)
-      }
+      if (this.#dropping !== 'both') upstream.write(chunk)
     })
     upstream.on('data', (chunk: Buffer) => {
-      if (this.#dropping) this.dropped += chunk.length
-      else {
-        this.forwarded.toClient += chunk.length
-        client.write(chunk)
-      }
+      if (this.#dropping === 'none') client.write(chunk)
     })
   }
 }

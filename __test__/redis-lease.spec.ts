@@ -92,10 +92,12 @@ describe('leased budget: 8 processes x 10,000 charges on one key', () => {
   })
 
   // killed = 0: the limit is below the 8 holders' demand (240,000).
-  // killed = 2: killed once they charged a quarter of their run (their last
-  // reservations used up, unreported), the limit is below what the 6
-  // survivors alone charge (180,000), so the survivors run it out with the
-  // dead holders' reservations in play.
+  // killed = 2: the two run first, to a quarter of their run (the budget far
+  // from its limit), use up their last reservations unreported and are
+  // killed; then the 6 survivors, who alone charge more than the limit
+  // (180,000), run it out with the dead holders' reservations in play. (Run
+  // all at once, a late start of the two could let the survivors exhaust the
+  // budget first, leaving them nothing to die holding.)
   for (const { killed, limit, warn } of [
     { killed: 0, limit: 200_000, warn: 150_000 },
     { killed: 2, limit: 150_000, warn: 110_000 },
@@ -105,12 +107,14 @@ describe('leased budget: 8 processes x 10,000 charges on one key', () => {
       const killAt = DEMAND / 4
       expect((HOLDERS - killed) * DEMAND).toBeGreaterThan(limit)
       await store.create(key, [{ dim: 'tokens', limit, warn }])
-      const results = await Promise.all(Array.from({ length: HOLDERS }, (_, i) => holder(redis.server.port, key, i, i < killed ? killAt : undefined)))
+      const port = redis.server.port
+      const first = await Promise.all(Array.from({ length: killed }, (_, i) => holder(port, key, i, killAt)))
+      const results = [...first, ...(await Promise.all(Array.from({ length: HOLDERS - killed }, (_, i) => holder(port, key, killed + i))))]
       const done = results.filter((r): r is Outcome => !('killed' in r))
       const dead = results.filter((r): r is Killed => 'killed' in r)
       expect(dead).toHaveLength(killed)
-      // Killed mid-run: after the kill point, long before the end of their run, while the budget
-      // still had room for every charge they made.
+      // Killed mid-run: after the kill point, long before the end of their run, and (they ran first)
+      // while the budget had room for every charge they made.
       for (const d of dead) {
         expect(d.charged).toBeGreaterThanOrEqual(killAt)
         expect(d.charged).toBeLessThan(DEMAND)
